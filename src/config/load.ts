@@ -1,0 +1,298 @@
+/**
+ * Config text → smol-toml → alias folding → valibot → cross-field rules → frozen
+ * {@link ResolvedConfig}. Every failure is a `DatabaseError` naming the file and key path.
+ */
+import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { parse as parseToml, TomlError } from "smol-toml";
+import * as v from "valibot";
+import { DatabaseError } from "../errors.ts";
+import {
+  DATABASE_ALIASES,
+  DatabaseSchema,
+  KNOWN_KEYS,
+  SOURCE_ALIASES,
+  SyncTableSchema,
+} from "./schema.ts";
+import type { ResolvedConfig, SourceConfig, SyncConfig } from "./types.ts";
+
+export interface ParseOptions {
+  /** Folder relative paths are resolved against (the config file's folder). Default: cwd. */
+  baseDir?: string;
+  /** Name used in error messages. */
+  file?: string;
+}
+
+type Table = Record<string, unknown>;
+
+/**
+ * Parses and validates config text.
+ *
+ * @example
+ * ```ts
+ * const config = parseConfig(await Bun.file("bot.toml").text(), { baseDir: "/srv/bot" });
+ * const db = new DatabaseWrapper({ config });
+ * ```
+ */
+export function parseConfig(text: string, options: ParseOptions = {}): ResolvedConfig {
+  const where = options.file ?? "<config>";
+  let doc: Table;
+  try {
+    doc = parseToml(text) as Table;
+  } catch (e) {
+    if (e instanceof TomlError) {
+      const first = e.message.split("\n")[0] ?? e.message;
+      throw new DatabaseError(
+        "CONFIG_PARSE",
+        `config ${where}:${e.line}:${e.column}: ${first.replace(/^Invalid TOML document: /, "")}`,
+        { cause: e },
+      );
+    }
+    throw new DatabaseError("CONFIG_PARSE", `config ${where}: ${String(e)}`, { cause: e });
+  }
+  return resolveConfig(doc, { baseDir: options.baseDir ?? process.cwd(), file: options.file });
+}
+
+/** Reads, parses and validates a TOML config file; relative paths resolve against its folder. */
+export function loadConfig(path: string): ResolvedConfig {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new DatabaseError("CONFIG_INVALID", `config ${file}: cannot read file (${errText(e)})`, {
+      cause: e,
+    });
+  }
+  return parseConfig(text, { baseDir: dirname(file), file });
+}
+
+/** Validates an already-parsed TOML document (or an equivalent plain object). */
+export function resolveConfig(
+  doc: Table,
+  options: { baseDir: string; file?: string | undefined },
+): ResolvedConfig {
+  const where = options.file ?? "<config>";
+  const fail = (keyPath: string, message: string): never => {
+    throw new DatabaseError("CONFIG_INVALID", `config ${where}: ${keyPath}: ${message}`);
+  };
+
+  // [database] inside a bot's larger config, or a file that is only the database table.
+  // In the first case the other top-level tables belong to the bot and are not ours to judge.
+  const nested = isTable(doc.database);
+  const prefix = nested ? "database" : "";
+  const dbRaw = nested ? (doc.database as Table) : omit(doc, "sync");
+  const db = foldAliases(dbRaw, DATABASE_ALIASES, prefix, fail);
+  if (isTable(db.sources)) {
+    for (const [name, src] of Object.entries(db.sources)) {
+      if (isTable(src)) {
+        db.sources[name] = foldAliases(src, SOURCE_ALIASES, join2(prefix, `sources.${name}`), fail);
+      }
+    }
+  }
+
+  const parsed = v.safeParse(DatabaseSchema, db);
+  if (!parsed.success) fail(...issueText(parsed.issues[0], prefix));
+  const input = (parsed as v.SafeParseResult<typeof DatabaseSchema> & { success: true }).output;
+
+  const sources: SourceConfig[] = [];
+  const seenPaths = new Map<string, string>();
+  for (const [name, s] of Object.entries(input.sources)) {
+    const at = join2(prefix, `sources.${name}`);
+    if (s.immutable && !s.readonly) fail(`${at}.immutable`, "immutable requires readonly = true");
+    let path = "";
+    let url = "";
+    if (s.type === "sqlite") {
+      for (const k of ["url", "host", "port", "user", "password", "database"] as const) {
+        if (s[k] !== undefined) fail(`${at}.${k}`, `only valid for type = "postgres"`);
+      }
+      if (s.path === undefined) fail(`${at}.path`, "required for a sqlite source");
+      path =
+        s.path === ":memory:"
+          ? ":memory:"
+          : canonicalPath(resolve(options.baseDir, s.path as string));
+      if (path === ":memory:" && s.readonly) {
+        fail(`${at}.readonly`, "a :memory: source cannot be readonly (it would always be empty)");
+      }
+      const other = seenPaths.get(path);
+      if (path !== ":memory:" && other !== undefined) {
+        fail(`${at}.path`, `resolves to the same file as sources.${other} (${path})`);
+      }
+      seenPaths.set(path, name);
+    } else {
+      if (s.path !== undefined) fail(`${at}.path`, `not valid for type = "postgres" (use url)`);
+      if (s.immutable) fail(`${at}.immutable`, `only valid for type = "sqlite"`);
+      url = s.url ?? postgresUrl(s);
+      if (url === "") fail(at, 'type = "postgres" needs url or host');
+      if (seenPaths.has(url)) fail(`${at}.url`, `same database as sources.${seenPaths.get(url)}`);
+      seenPaths.set(url, name);
+    }
+    sources.push(
+      Object.freeze({
+        name,
+        type: s.type,
+        path,
+        url,
+        readonly: s.readonly,
+        immutable: s.immutable,
+        mode: s.immutable ? "immutable" : s.readonly ? "readonly" : "read-write",
+        timeout: s.timeout,
+        maxConnections: s.max_connections,
+      }),
+    );
+  }
+
+  const names = sources.map((s) => s.name);
+  let defaultSource = input.default_source;
+  const defaultAt = join2(prefix, "default_source");
+  if (defaultSource === undefined) {
+    if (sources.length > 1)
+      fail(defaultAt, `required when there is more than one source (${names.join(", ")})`);
+    defaultSource = names[0] as string;
+  } else if (!names.includes(defaultSource)) {
+    fail(defaultAt, `"${defaultSource}" is not a configured source (${names.join(", ")})`);
+  }
+
+  const chatMapping = new Map<number, string>();
+  for (const [key, target] of Object.entries(input.chat_mapping)) {
+    const at = join2(prefix, `chat_mapping.${key}`);
+    const id = /^[+-]?\d+$/.test(key.trim()) ? Number(key) : Number.NaN;
+    if (!Number.isSafeInteger(id))
+      fail(at, "chat id keys must be safe integers (|id| <= 2^53 - 1)");
+    if (!names.includes(target))
+      fail(at, `"${target}" is not a configured source (${names.join(", ")})`);
+    if (chatMapping.has(id)) fail(at, `chat ${id} is mapped twice`);
+    chatMapping.set(id, target);
+  }
+
+  return Object.freeze({
+    sources: Object.freeze(sources),
+    defaultSource,
+    chatMapping,
+    sync: Object.freeze(resolveSync(doc.sync, options.baseDir, fail)),
+    file: options.file,
+  });
+}
+
+function resolveSync(
+  raw: unknown,
+  baseDir: string,
+  fail: (p: string, m: string) => never,
+): SyncConfig[] {
+  if (raw === undefined) return [];
+  const parsed = v.safeParse(SyncTableSchema, raw);
+  if (!parsed.success) fail(...issueText(parsed.issues[0], "sync"));
+  const out: SyncConfig[] = [];
+  for (const [name, s] of Object.entries(
+    (parsed as { output: v.InferOutput<typeof SyncTableSchema> }).output,
+  )) {
+    const from = canonicalPath(resolve(baseDir, s.from));
+    const to = canonicalPath(resolve(baseDir, s.to));
+    if (from === to) fail(`sync.${name}.to`, "must differ from `from`");
+    out.push(Object.freeze({ name, from, to, interval: s.interval }));
+  }
+  return out;
+}
+
+/** Renames alias keys to their canonical spelling; both spellings at once is an error. */
+function foldAliases(
+  table: Table,
+  aliases: Readonly<Record<string, string>>,
+  at: string,
+  fail: (p: string, m: string) => never,
+): Table & { sources?: Table } {
+  const out: Table = {};
+  for (const [key, value] of Object.entries(table)) {
+    const canonical = aliases[key] ?? key;
+    if (canonical in out)
+      fail(join2(at, key), `duplicates ${canonical} (an alias of the same key)`);
+    out[canonical] = value;
+  }
+  return out;
+}
+
+/** "a.b.c: message" from the first valibot issue, with a did-you-mean hint for typos. */
+function issueText(issue: v.BaseIssue<unknown> | undefined, prefix: string): [string, string] {
+  if (issue === undefined) return [prefix || "<root>", "invalid"];
+  const keys = (issue.path ?? []).map((p) => String(p.key));
+  const keyPath = join2(prefix, keys.join("."));
+  if (issue.type === "strict_object") {
+    const key = keys[keys.length - 1] ?? "";
+    const family =
+      keys.length >= 3 && keys[0] === "sources"
+        ? KNOWN_KEYS.source
+        : prefix === "sync"
+          ? KNOWN_KEYS.sync
+          : KNOWN_KEYS.database;
+    const hint = closest(key, family);
+    return [keyPath, `unknown key${hint ? ` (did you mean ${hint}?)` : ""}`];
+  }
+  const got = issue.received === "undefined" ? "missing" : `got ${issue.received}`;
+  const msg = issue.message.startsWith("Invalid")
+    ? `expected ${issue.expected ?? "a valid value"}, ${got}`
+    : issue.message;
+  return [keyPath || "<root>", msg];
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDist = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDist) [best, bestDist] = [c, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      cur[j] = Math.min(
+        (prev[j] as number) + 1,
+        (cur[j - 1] as number) + 1,
+        (prev[j - 1] as number) + cost,
+      );
+    }
+    prev = cur;
+  }
+  return prev[b.length] as number;
+}
+
+function postgresUrl(s: {
+  host?: string | undefined;
+  port?: number | undefined;
+  user?: string | undefined;
+  password?: string | undefined;
+  database?: string | undefined;
+}): string {
+  if (s.host === undefined) return "";
+  const auth =
+    s.user === undefined
+      ? ""
+      : `${encodeURIComponent(s.user)}${s.password === undefined ? "" : `:${encodeURIComponent(s.password)}`}@`;
+  return `postgres://${auth}${s.host}${s.port === undefined ? "" : `:${s.port}`}/${encodeURIComponent(s.database ?? "postgres")}`;
+}
+
+/**
+ * Resolves symlinks in the folder part (macOS /var vs /private/var; gromozeka's tests tripped
+ * on it) so two spellings of one file compare equal, without requiring the file to exist.
+ */
+export function canonicalPath(abs: string): string {
+  if (!isAbsolute(abs)) return abs;
+  try {
+    if (existsSync(abs)) return realpathSync(abs);
+    return join(realpathSync(dirname(abs)), basename(abs));
+  } catch {
+    return abs;
+  }
+}
+
+const isTable = (x: unknown): x is Table =>
+  typeof x === "object" && x !== null && !Array.isArray(x) && !(x instanceof Date);
+const join2 = (a: string, b: string) => (a && b ? `${a}.${b}` : a || b);
+const omit = (t: Table, key: string): Table =>
+  Object.fromEntries(Object.entries(t).filter(([k]) => k !== key));
+const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));

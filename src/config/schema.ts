@@ -1,0 +1,76 @@
+/**
+ * The config's shape, as valibot schemas: the single source of truth for key names, types
+ * and defaults. Aliases are folded in by `load.ts` before these run; cross-field rules
+ * (immutable needs readonly, targets must exist, paths must differ) live there too.
+ */
+import * as v from "valibot";
+
+/** Seconds; 30 like gromozeka. */
+export const DEFAULT_TIMEOUT = 30;
+export const DEFAULT_MAX_CONNECTIONS = 5;
+export const DEFAULT_SYNC_INTERVAL = 1;
+
+const nonEmpty = v.pipe(v.string(), v.minLength(1, "must not be empty"));
+const seconds = v.pipe(
+  v.number(),
+  v.finite("must be a finite number"),
+  v.minValue(0, "must be >= 0"),
+);
+
+export const SourceSchema = v.strictObject({
+  type: v.optional(v.picklist(["sqlite", "postgres"], 'must be "sqlite" or "postgres"'), "sqlite"),
+  path: v.optional(nonEmpty),
+  readonly: v.optional(v.boolean(), false),
+  immutable: v.optional(v.boolean(), false),
+  timeout: v.optional(seconds, DEFAULT_TIMEOUT),
+  max_connections: v.optional(
+    v.pipe(v.number(), v.integer("must be an integer"), v.minValue(1, "must be >= 1")),
+    DEFAULT_MAX_CONNECTIONS,
+  ),
+  // PostgreSQL: a url, or the discrete parts of one
+  url: v.optional(nonEmpty),
+  host: v.optional(nonEmpty),
+  port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535))),
+  user: v.optional(v.string()),
+  password: v.optional(v.string()),
+  database: v.optional(nonEmpty),
+});
+
+export const DatabaseSchema = v.strictObject({
+  default_source: v.optional(nonEmpty),
+  sources: v.pipe(
+    v.record(
+      v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]+$/, "source names use A-Z a-z 0-9 _ . -")),
+      SourceSchema,
+    ),
+    v.check((s) => Object.keys(s).length > 0, "at least one source is required"),
+  ),
+  chat_mapping: v.optional(v.record(v.string(), nonEmpty), {}),
+});
+
+export const SyncSchema = v.strictObject({
+  from: nonEmpty,
+  to: nonEmpty,
+  interval: v.optional(v.pipe(seconds, v.minValue(0.01, "must be >= 0.01")), DEFAULT_SYNC_INTERVAL),
+});
+
+export const SyncTableSchema = v.record(v.string(), SyncSchema);
+
+/** Keys each table accepts, for "did you mean" hints. */
+export const KNOWN_KEYS = {
+  database: Object.keys(DatabaseSchema.entries),
+  source: Object.keys(SourceSchema.entries),
+  sync: Object.keys(SyncSchema.entries),
+} as const;
+
+/** gromozeka's spellings → the seed's. */
+export const DATABASE_ALIASES: Readonly<Record<string, string>> = {
+  default: "default_source",
+  chatMapping: "chat_mapping",
+};
+export const SOURCE_ALIASES: Readonly<Record<string, string>> = {
+  "pool-size": "max_connections",
+};
+
+export type SourceInput = v.InferOutput<typeof SourceSchema>;
+export type DatabaseInput = v.InferOutput<typeof DatabaseSchema>;

@@ -1,0 +1,97 @@
+/** chat_messages (+ the counters saveChatMessage bumps: chat_users, chat_stats, chat_user_stats). */
+import { fromDbTime, toNum, toStrOrNull } from "../_internal/values.ts";
+import { batch, many, one, type Row, write } from "../sources/query.ts";
+import type { ChatMessage } from "../types.ts";
+
+// LEFT JOIN: unlike gromozeka, a message whose author has no chat_users row is still returned.
+const SELECT = `SELECT c.chat_id, c.message_id, c.date, c.user_id, c.reply_id, c.thread_id,
+  c.root_message_id, c.message_text, c.message_type, c.message_category, c.quote_text, c.media_id,
+  c.created_at, u.username, u.full_name
+  FROM chat_messages c LEFT JOIN chat_users u ON u.chat_id = c.chat_id AND u.user_id = c.user_id`;
+
+export function mapMessage(r: Row, dataSource: string): ChatMessage {
+  return {
+    chatId: toNum(r.chat_id),
+    messageId: String(r.message_id),
+    date: fromDbTime(r.date) as Date,
+    userId: toNum(r.user_id),
+    replyId: toStrOrNull(r.reply_id),
+    threadId: toNum(r.thread_id),
+    rootMessageId: toStrOrNull(r.root_message_id),
+    messageText: r.message_text as string,
+    messageType: r.message_type as string,
+    messageCategory: r.message_category as string,
+    quoteText: r.quote_text as string | null,
+    mediaId: r.media_id as string | null,
+    createdAt: fromDbTime(r.created_at),
+    username: r.username as string | null,
+    fullName: r.full_name as string | null,
+    dataSource,
+  };
+}
+
+/** Ties on `date` break by message_id (TEXT, so lexicographic; gromozeka's 2026 rule). */
+export const messages = {
+  byId: one(`${SELECT} WHERE c.chat_id = ? AND c.message_id = ? LIMIT 1`, mapMessage),
+  byUser: many(
+    `${SELECT} WHERE c.chat_id = ? AND c.user_id = ? ORDER BY c.date DESC, c.message_id DESC LIMIT ?`,
+    mapMessage,
+  ),
+  byRoot: many(
+    `${SELECT} WHERE c.chat_id = ? AND c.root_message_id = ? AND (? IS NULL OR c.thread_id = ?)
+     ORDER BY c.date ASC, c.message_id ASC`,
+    mapMessage,
+  ),
+  /** params: chatId, since×2, till×2, thread×2, categories-json×2, limit (−1 = none). */
+  since: many(
+    {
+      sqlite: `${SELECT} WHERE c.chat_id = ? AND (? IS NULL OR c.date > ?) AND (? IS NULL OR c.date < ?)
+        AND (? IS NULL OR c.thread_id = ?)
+        AND (? IS NULL OR c.message_category IN (SELECT value FROM json_each(?)))
+        ORDER BY c.date DESC, c.message_id DESC LIMIT ?`,
+      pg: `${SELECT} WHERE c.chat_id = ? AND (?::timestamptz IS NULL OR c.date > ?::timestamptz)
+        AND (?::timestamptz IS NULL OR c.date < ?::timestamptz)
+        AND (?::bigint IS NULL OR c.thread_id = ?::bigint)
+        AND (?::jsonb IS NULL OR c.message_category IN (SELECT jsonb_array_elements_text(?::jsonb)))
+        ORDER BY c.date DESC, c.message_id DESC LIMIT NULLIF(?::bigint, -1)`,
+    },
+    mapMessage,
+  ),
+  setCategory: write(
+    "UPDATE chat_messages SET message_category = ? WHERE chat_id = ? AND message_id = ?",
+  ),
+  /**
+   * One transaction: the insert (a duplicate (chat_id, message_id) resolves false and stops
+   * here), then the author's message counter and the daily per-chat and per-user stats.
+   * params: chatId, messageId, date, userId, replyId, threadId, rootMessageId, text, type,
+   * category, quote, mediaId, now, day.
+   */
+  save: batch([
+    {
+      query:
+        write(`INSERT INTO chat_messages (chat_id, message_id, date, user_id, reply_id, thread_id,
+        root_message_id, message_text, message_type, message_category, quote_text, media_id, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+      params: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+    },
+    {
+      query: write(
+        "UPDATE chat_users SET messages_count = messages_count + 1, updated_at = ? WHERE chat_id = ? AND user_id = ?",
+      ),
+      params: [12, 0, 3],
+    },
+    {
+      query: write(`INSERT INTO chat_stats (chat_id, date, messages_count, created_at, updated_at)
+        VALUES (?, ?, 1, ?, ?) ON CONFLICT (chat_id, date)
+        DO UPDATE SET messages_count = chat_stats.messages_count + 1, updated_at = excluded.updated_at`),
+      params: [0, 13, 12, 12],
+    },
+    {
+      query:
+        write(`INSERT INTO chat_user_stats (chat_id, user_id, date, messages_count, created_at, updated_at)
+        VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (chat_id, user_id, date)
+        DO UPDATE SET messages_count = chat_user_stats.messages_count + 1, updated_at = excluded.updated_at`),
+      params: [0, 3, 13, 12, 12],
+    },
+  ]),
+};

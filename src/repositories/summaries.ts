@@ -1,0 +1,49 @@
+/** chat_summarization_cache, keyed by gromozeka's CSID. */
+import { createHash } from "node:crypto";
+import { fromDbTime, toNum, toNumOrNull } from "../_internal/values.ts";
+import { one, type Row, write } from "../sources/query.ts";
+import type { ChatSummarization } from "../types.ts";
+
+/**
+ * gromozeka's key: lowercase SHA-512 hex of `{chatId}:{topicId}_{first}:{last}-{prompt}`,
+ * with a missing topic rendered as Python renders None, so both programs find each other's rows.
+ */
+export function csid(
+  chatId: number,
+  topicId: number | null,
+  first: string,
+  last: string,
+  prompt: string,
+): string {
+  return createHash("sha512")
+    .update(`${chatId}:${topicId ?? "None"}_${first}:${last}-${prompt}`)
+    .digest("hex");
+}
+
+export function mapSummary(r: Row, dataSource: string): ChatSummarization {
+  return {
+    csid: r.csid as string,
+    chatId: toNum(r.chat_id),
+    topicId: toNumOrNull(r.topic_id),
+    firstMessageId: String(r.first_message_id),
+    lastMessageId: String(r.last_message_id),
+    prompt: r.prompt as string,
+    summary: r.summary as string,
+    createdAt: fromDbTime(r.created_at),
+    updatedAt: fromDbTime(r.updated_at),
+    dataSource,
+  };
+}
+
+export const summaries = {
+  get: one(
+    `SELECT csid, chat_id, topic_id, first_message_id, last_message_id, prompt, summary, created_at, updated_at
+     FROM chat_summarization_cache WHERE csid = ?`,
+    mapSummary,
+  ),
+  /** On conflict only the summary changes, as gromozeka. params: csid, chat, topic, first, last, prompt, summary, now, now. */
+  upsert:
+    write(`INSERT INTO chat_summarization_cache (csid, chat_id, topic_id, first_message_id, last_message_id,
+    prompt, summary, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (csid) DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at`),
+};

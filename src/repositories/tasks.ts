@@ -1,0 +1,29 @@
+/** delayed_tasks (default source only). */
+import { fromDbTime, toBool, toNum } from "../_internal/values.ts";
+import { many, type Row, write } from "../sources/query.ts";
+import type { DelayedTask } from "../types.ts";
+
+export function mapTask(r: Row, dataSource: string): DelayedTask {
+  return {
+    id: r.id as string,
+    delayedTs: toNum(r.delayed_ts),
+    function: r.function as string,
+    kwargs: r.kwargs as string,
+    isDone: toBool(r.is_done),
+    createdAt: fromDbTime(r.created_at),
+    updatedAt: fromDbTime(r.updated_at),
+    dataSource,
+  };
+}
+
+export const tasks = {
+  pending: many(
+    `SELECT id, delayed_ts, function, kwargs, is_done, created_at, updated_at FROM delayed_tasks
+     WHERE is_done = FALSE ORDER BY delayed_ts, id`,
+    mapTask,
+  ),
+  /** Insert-only: a duplicate id resolves false. params: id, ts, function, kwargs, now, now. */
+  add: write(`INSERT INTO delayed_tasks (id, delayed_ts, function, kwargs, created_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+  setDone: write("UPDATE delayed_tasks SET is_done = ?, updated_at = ? WHERE id = ?"),
+};

@@ -1,0 +1,150 @@
+/**
+ * Applies migrations to a writable SQLite connection. Each migration's DDL and its version
+ * bump commit together or not at all (SQLite DDL is transactional), fixing gromozeka's
+ * half-applied migrations. Also reads a source's version and diagnoses missing tables/columns.
+ */
+import { Database } from "bun:sqlite";
+import { nowDb } from "../_internal/values.ts";
+import { DatabaseError } from "../errors.ts";
+import {
+  ddl,
+  LAST_RUN_KEY,
+  LATEST_VERSION,
+  MIGRATIONS,
+  type Migration,
+  SETTINGS_DDL,
+  VERSION_KEY,
+} from "./migrations.ts";
+
+export interface MigrationReport {
+  from: number;
+  to: number;
+  applied: { version: number; name: string }[];
+}
+
+const UPSERT_SETTING = `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+  ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`;
+
+/** `settings['db-migration-version']`, or null when the database has no settings table. */
+export function readSchemaVersion(db: Database): number | null {
+  const hasSettings = db
+    .query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'settings'")
+    .get();
+  if (!hasSettings) return null;
+  const row = db.query("SELECT value FROM settings WHERE key = ?").get(VERSION_KEY) as {
+    value: string | number | null;
+  } | null;
+  const n = Number(row?.value ?? 0);
+  return Number.isInteger(n) ? n : 0;
+}
+
+/**
+ * Brings `db` to the latest version (or `migrations`' last one). A database newer than the
+ * code is refused with SCHEMA_MISMATCH rather than silently used, as gromozeka did.
+ */
+export function migrateSqlite(
+  db: Database,
+  source: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): MigrationReport {
+  db.run(ddl(SETTINGS_DDL, "sqlite"));
+  const from = readSchemaVersion(db) ?? 0;
+  const latest = migrations[migrations.length - 1]?.version ?? 0;
+  if (from > latest) {
+    throw new DatabaseError(
+      "SCHEMA_MISMATCH",
+      `source ${source}: schema version ${from} is newer than this chatdb supports (${latest}); upgrade chatdb`,
+      { source },
+    );
+  }
+  const applied: MigrationReport["applied"] = [];
+  const setSetting = db.prepare(UPSERT_SETTING);
+  try {
+    for (const m of migrations) {
+      if (m.version <= from) continue;
+      try {
+        db.transaction(() => {
+          for (const statement of m.up) db.run(ddl(statement, "sqlite"));
+          const now = nowDb();
+          setSetting.run(VERSION_KEY, String(m.version), now);
+          setSetting.run(LAST_RUN_KEY, now, now);
+        })();
+      } catch (e) {
+        throw new DatabaseError(
+          "QUERY_FAILED",
+          `source ${source}: migration ${m.version} (${m.name}) failed, schema stays at version ${applied.at(-1)?.version ?? from}: ${(e as Error).message}`,
+          { source, cause: e },
+        );
+      }
+      applied.push({ version: m.version, name: m.name });
+    }
+  } finally {
+    setSetting.finalize();
+  }
+  return { from, to: applied.at(-1)?.version ?? from, applied };
+}
+
+let expected: Map<string, Set<string>> | undefined;
+
+/** Table → columns of the latest schema, read off a scratch in-memory database. */
+export function expectedSchema(): ReadonlyMap<string, ReadonlySet<string>> {
+  if (expected) return expected;
+  const db = new Database(":memory:");
+  try {
+    migrateSqlite(db, ":memory:");
+    expected = tableColumns(db);
+  } finally {
+    db.close();
+  }
+  return expected;
+}
+
+export function tableColumns(db: Database): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {
+    name: string;
+  }[];
+  for (const { name } of tables) {
+    const cols = db.query(`SELECT name FROM pragma_table_info(?)`).all(name) as { name: string }[];
+    out.set(name, new Set(cols.map((c) => c.name)));
+  }
+  return out;
+}
+
+/**
+ * Turns "no such table/column" from preparing `sql` into a SCHEMA_MISMATCH naming the source,
+ * table and column; returns undefined for any other error.
+ */
+export function diagnoseMismatch(
+  db: Database,
+  source: string,
+  sql: string,
+  error: unknown,
+): DatabaseError | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  const m = /no such (table|column): (?:\w+\.)?(\w+)/.exec(message);
+  if (!m) return undefined;
+  const version = readSchemaVersion(db);
+  const context = `(schema version ${version ?? "unknown"}; chatdb expects ${LATEST_VERSION})`;
+  const [, kind, name] = m as unknown as [string, string, string];
+  if (kind === "table") {
+    return new DatabaseError(
+      "SCHEMA_MISMATCH",
+      `source ${source}: table ${name} is missing ${context}`,
+      { source, cause: error },
+    );
+  }
+  const live = tableColumns(db);
+  const table = [...expectedSchema()].find(
+    ([t, cols]) =>
+      cols.has(name) &&
+      new RegExp(`\\b${t}\\b`).test(sql) &&
+      live.has(t) &&
+      !live.get(t)?.has(name),
+  )?.[0];
+  const where = table ? `table ${table} has no column ${name}` : `column ${name} is missing`;
+  return new DatabaseError("SCHEMA_MISMATCH", `source ${source}: ${where} ${context}`, {
+    source,
+    cause: error,
+  });
+}

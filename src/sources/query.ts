@@ -1,0 +1,80 @@
+/**
+ * A query is data: its SQL (one portable text, with a PostgreSQL override where the dialects
+ * differ), how to run it, and how to turn rows into records. Repositories declare queries;
+ * sources run them with their own cached prepared statements. One mapper per record type is
+ * shared by every query that returns it.
+ */
+
+/** A raw row as the engine returns it. */
+export type Row = Record<string, unknown>;
+/** Values bound to `?` placeholders, in order. */
+export type Params = readonly (string | number | boolean | null)[];
+
+interface Base {
+  /** Portable SQL with `?` placeholders (SQLite dialect). */
+  readonly sql: string;
+  /** PostgreSQL text when it differs; `?` placeholders are numbered by the Postgres source. */
+  readonly pg: string | undefined;
+}
+
+/** One row → a record, or null when nothing matched. */
+export interface GetQuery<R> extends Base {
+  readonly kind: "get";
+  readonly finish: (row: Row | null, source: string) => R;
+}
+/** All rows → a result. */
+export interface AllQuery<R> extends Base {
+  readonly kind: "all";
+  readonly finish: (rows: Row[], source: string) => R;
+}
+/** A write; resolves true when at least one row was inserted, changed or deleted. */
+export interface RunQuery extends Base {
+  readonly kind: "run";
+}
+/**
+ * Several writes in one transaction. The first decides the result: when it changes
+ * nothing (a duplicate insert), the rest are skipped and the result is false.
+ */
+export interface BatchQuery {
+  readonly kind: "batch";
+  /** Each step's parameters are picked, by index, from the call's parameters. */
+  readonly steps: readonly { readonly query: RunQuery; readonly params: readonly number[] }[];
+}
+
+export type Query<R = unknown> = GetQuery<R> | AllQuery<R> | RunQuery | BatchQuery;
+/** What running a query resolves to. */
+export type ResultOf<Q> =
+  Q extends GetQuery<infer R> ? R : Q extends AllQuery<infer R> ? R : boolean;
+
+type Sql = string | { sqlite: string; pg: string };
+const split = (sql: Sql) =>
+  typeof sql === "string" ? { sql, pg: undefined } : { sql: sql.sqlite, pg: sql.pg };
+
+/** A query returning one mapped record or null. */
+export function one<T>(sql: Sql, map: (row: Row, source: string) => T): GetQuery<T | null> {
+  return {
+    kind: "get",
+    ...split(sql),
+    finish: (row, source) => (row === null ? null : map(row, source)),
+  };
+}
+
+/** A query returning every row mapped. */
+export function many<T>(sql: Sql, map: (row: Row, source: string) => T): AllQuery<T[]> {
+  return { kind: "all", ...split(sql), finish: (rows, source) => rows.map((r) => map(r, source)) };
+}
+
+/** A query returning rows folded into one value (a key → value map, a single column...). */
+export function fold<T>(sql: Sql, finish: (rows: Row[], source: string) => T): AllQuery<T> {
+  return { kind: "all", ...split(sql), finish };
+}
+
+/** A single-statement write. */
+export function write(sql: Sql): RunQuery {
+  return { kind: "run", ...split(sql) };
+}
+
+/** Several writes in one transaction; the first one decides the result. */
+export function batch(steps: BatchQuery["steps"]): BatchQuery {
+  return { kind: "batch", steps };
+}

@@ -1,0 +1,28 @@
+/** What the wrapper needs from a source, whatever its engine. */
+import type { SourceConfig } from "../config/types.ts";
+import type { Params, Query, ResultOf } from "./query.ts";
+
+export type SourceState = "ok" | "unavailable" | "degraded";
+
+/** One source's row in `db.health()`. */
+export interface SourceHealth {
+  name: string;
+  type: SourceConfig["type"];
+  mode: SourceConfig["mode"];
+  state: SourceState;
+  /** Why it is not ok; "" when ok. */
+  reason: string;
+  /** When the source last changed state, was (re)opened, or saw its file change. */
+  lastChange: Date;
+  /** `settings['db-migration-version']`, or null when unknown (no settings table, unavailable). */
+  schemaVersion: number | null;
+}
+
+export interface Source {
+  readonly name: string;
+  readonly config: SourceConfig;
+  /** Runs one query as one atomic unit. SQLite returns synchronously; Postgres a promise. */
+  exec<Q extends Query>(query: Q, params: Params): ResultOf<Q> | Promise<ResultOf<Q>>;
+  health(): SourceHealth;
+  close(): Promise<void>;
+}

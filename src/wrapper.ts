@@ -1,0 +1,674 @@
+/**
+ * DatabaseWrapper: gromozeka's data methods over many sources. Each method checks its
+ * arguments, picks its query from a repository and hands it to the routed source; routing,
+ * readonly refusal, aggregation and error typing live in `core.ts`. Route letters as in the
+ * reference: C = chat (dataSource wins), Cw = chat write, D = default, Dw = default write,
+ * A = aggregate over all sources.
+ */
+import {
+  bool,
+  date,
+  dayDb,
+  id,
+  limit,
+  messageId,
+  nowDb,
+  num,
+  optId,
+  optMessageId,
+  optText,
+  text,
+  toDbTime,
+} from "./_internal/values.ts";
+import { WrapperCore, type WrapperOptions } from "./core.ts";
+import { DatabaseError } from "./errors.ts";
+import { cacheStorage, typedCaches } from "./repositories/cache.ts";
+import { chats } from "./repositories/chats.ts";
+import { MEDIA_UPDATABLE, media } from "./repositories/media.ts";
+import { messages } from "./repositories/messages.ts";
+import { chatSettings, settings, userData } from "./repositories/settings.ts";
+import { ham, spam } from "./repositories/spam.ts";
+import { csid, summaries } from "./repositories/summaries.ts";
+import { tasks } from "./repositories/tasks.ts";
+import { users } from "./repositories/users.ts";
+import type {
+  AggregateOptions,
+  CacheEntry,
+  CacheStorageEntry,
+  ChatInfo,
+  ChatInfoUpdate,
+  ChatMessage,
+  ChatSummarization,
+  ChatTopic,
+  ChatTopicUpdate,
+  ChatUser,
+  DelayedTask,
+  MediaAttachment,
+  MediaAttachmentUpdate,
+  NewChatMessage,
+  NewMediaAttachment,
+  NewSpamMessage,
+  ReadOptions,
+  SpamMessage,
+  SummarizationKey,
+} from "./types.ts";
+
+/** The typed cache tables for `cacheType`, or INVALID_ARGUMENT. */
+function cacheOf(cacheType: string) {
+  const c = typedCaches.get(cacheType);
+  if (c === undefined) {
+    throw new DatabaseError(
+      "INVALID_ARGUMENT",
+      `cacheType: unknown "${cacheType}" (known: ${[...typedCaches.keys()].join(", ")})`,
+    );
+  }
+  return c;
+}
+
+const summaryKey = (s: SummarizationKey) => {
+  const chatId = id(s.chatId, "chatId");
+  const topicId = optId(s.topicId, "topicId");
+  const first = messageId(s.firstMessageId, "firstMessageId");
+  const last = messageId(s.lastMessageId, "lastMessageId");
+  const prompt = text(s.prompt, "prompt");
+  return { key: csid(chatId, topicId, first, last, prompt), chatId, topicId, first, last, prompt };
+};
+
+/**
+ * One data layer over the bot's own SQLite database, readonly archives, other bots' live
+ * databases and PostgreSQL. Every data method returns a Promise and is one transaction.
+ *
+ * @example
+ * ```ts
+ * await using db = new DatabaseWrapper({ configPath: "bot.toml", watch: true });
+ * await db.updateChatUser(-1001234567890, 42, "@ann", "Ann");
+ * const user = await db.getChatUser(-1001234567890, 42);          // routed by chat
+ * const old = await db.getChatUser(123456, 42, { dataSource: "archive" });
+ * ```
+ */
+export class DatabaseWrapper extends WrapperCore {
+  /**
+   * Opens every source and migrates the writable ones. Accepts a legacy path, `{ dbPath,
+   * maxConnections, timeout }`, a resolved `{ config }` or a `{ configPath, watch }`.
+   */
+  constructor(options: WrapperOptions) {
+    super(options);
+  }
+
+  // ── Global settings (D / Dw) ─────────────────────────────────────────────
+
+  /** Sets a global setting on the default source; a true upsert (created_at kept). */
+  async setSetting(key: string, value: string): Promise<boolean> {
+    const now = nowDb();
+    return this.write(undefined, settings.set, [text(key, "key"), text(value, "value"), now, now]);
+  }
+
+  /** A global setting, `opts.default` when absent. A stored NULL reads as null. */
+  async getSetting(key: string, opts?: ReadOptions & { default?: string }): Promise<string | null> {
+    const row = await this.read(undefined, opts, settings.get, [text(key, "key")]);
+    return row === null ? (opts?.default ?? null) : row;
+  }
+
+  async getSettings(opts?: ReadOptions): Promise<Record<string, string>> {
+    return this.read(undefined, opts, settings.all, []);
+  }
+
+  // ── Chat messages ────────────────────────────────────────────────────────
+
+  /**
+   * Stores a message and bumps the author's counter and the daily stats, in one transaction
+   * (Cw). Resolves false when (chatId, messageId) is already stored.
+   */
+  async saveChatMessage(m: NewChatMessage): Promise<boolean> {
+    const chatId = id(m.chatId, "chatId");
+    const when = date(m.date, "date");
+    const params = [
+      chatId,
+      messageId(m.messageId),
+      toDbTime(when),
+      id(m.userId, "userId"),
+      optMessageId(m.replyId, "replyId"),
+      optId(m.threadId, "threadId") ?? 0,
+      optMessageId(m.rootMessageId, "rootMessageId"),
+      text(m.messageText ?? "", "messageText"),
+      text(m.messageType ?? "text", "messageType"),
+      text(m.messageCategory ?? "user", "messageCategory"),
+      optText(m.quoteText, "quoteText"),
+      optText(m.mediaId, "mediaId"),
+      nowDb(),
+      dayDb(when),
+    ];
+    return this.write(chatId, messages.save, params);
+  }
+
+  /** C. Newest first; ties broken by message id. */
+  async getChatMessageByMessageId(
+    chatId: number,
+    msgId: number | string,
+    opts?: ReadOptions,
+  ): Promise<ChatMessage | null> {
+    return this.read(chatId, opts, messages.byId, [id(chatId, "chatId"), messageId(msgId)]);
+  }
+
+  /** C. The user's messages in the chat, newest first, at most `limit` (100). */
+  async getChatMessagesByUser(
+    chatId: number,
+    userId: number,
+    opts?: ReadOptions & { limit?: number },
+  ): Promise<ChatMessage[]> {
+    return this.read(chatId, opts, messages.byUser, [
+      id(chatId, "chatId"),
+      id(userId, "userId"),
+      limit(opts?.limit, 100),
+    ]);
+  }
+
+  /**
+   * C. Messages after `since` and before `till` (both exclusive), in a thread, in categories
+   * (an empty list matches nothing), newest first, at most `limit` (no limit by default).
+   */
+  async getChatMessagesSince(
+    chatId: number,
+    opts?: ReadOptions & {
+      since?: Date;
+      till?: Date;
+      threadId?: number;
+      limit?: number;
+      categories?: readonly string[];
+    },
+  ): Promise<ChatMessage[]> {
+    const since = opts?.since === undefined ? null : toDbTime(date(opts.since, "since"));
+    const till = opts?.till === undefined ? null : toDbTime(date(opts.till, "till"));
+    const thread = optId(opts?.threadId, "threadId");
+    const categories =
+      opts?.categories === undefined
+        ? null
+        : JSON.stringify(opts.categories.map((c) => text(c, "categories[]")));
+    const params = [
+      id(chatId, "chatId"),
+      since,
+      since,
+      till,
+      till,
+      thread,
+      thread,
+      categories,
+      categories,
+      opts?.limit === undefined ? -1 : limit(opts.limit, 0),
+    ];
+    return this.read(chatId, opts, messages.since, params);
+  }
+
+  /** C. Replies under a root message, oldest first; optionally only one thread. */
+  async getChatMessagesByRootId(
+    chatId: number,
+    rootMessageId: number | string,
+    opts?: ReadOptions & { threadId?: number },
+  ): Promise<ChatMessage[]> {
+    const thread = optId(opts?.threadId, "threadId");
+    return this.read(chatId, opts, messages.byRoot, [
+      id(chatId, "chatId"),
+      messageId(rootMessageId, "rootMessageId"),
+      thread,
+      thread,
+    ]);
+  }
+
+  /** Cw. Resolves false when no such message. */
+  async updateChatMessageCategory(
+    chatId: number,
+    msgId: number | string,
+    category: string,
+  ): Promise<boolean> {
+    return this.write(chatId, messages.setCategory, [
+      text(category, "category"),
+      id(chatId, "chatId"),
+      messageId(msgId),
+    ]);
+  }
+
+  // ── Chat users ───────────────────────────────────────────────────────────
+
+  /** Cw. Creates or renames the user; counters, metadata and spammer flag are kept. */
+  async updateChatUser(
+    chatId: number,
+    userId: number,
+    username: string,
+    fullName: string,
+  ): Promise<boolean> {
+    const now = nowDb();
+    const params = [
+      id(chatId, "chatId"),
+      id(userId, "userId"),
+      text(username, "username"),
+      text(fullName, "fullName"),
+      now,
+      now,
+    ];
+    return this.write(chatId, users.upsert, params);
+  }
+
+  async getChatUser(chatId: number, userId: number, opts?: ReadOptions): Promise<ChatUser | null> {
+    return this.read(chatId, opts, users.get, [id(chatId, "chatId"), id(userId, "userId")]);
+  }
+
+  /** C. Exact, case-sensitive match. */
+  async getChatUserByUsername(
+    chatId: number,
+    username: string,
+    opts?: ReadOptions,
+  ): Promise<ChatUser | null> {
+    return this.read(chatId, opts, users.byUsername, [
+      id(chatId, "chatId"),
+      text(username, "username"),
+    ]);
+  }
+
+  /** C. Most recently seen first, at most `limit` (10), optionally only those seen after `seenSince`. */
+  async getChatUsers(
+    chatId: number,
+    opts?: ReadOptions & { limit?: number; seenSince?: Date },
+  ): Promise<ChatUser[]> {
+    const seen = opts?.seenSince === undefined ? null : toDbTime(date(opts.seenSince, "seenSince"));
+    return this.read(chatId, opts, users.list, [
+      id(chatId, "chatId"),
+      seen,
+      seen,
+      limit(opts?.limit, 10),
+    ]);
+  }
+
+  /** Cw. */
+  async markUserIsSpammer(chatId: number, userId: number, isSpammer: boolean): Promise<boolean> {
+    return this.write(chatId, users.setSpammer, [
+      bool(isSpammer, "isSpammer"),
+      nowDb(),
+      id(chatId, "chatId"),
+      id(userId, "userId"),
+    ]);
+  }
+
+  /** Cw. */
+  async updateUserMetadata(chatId: number, userId: number, metadata: string): Promise<boolean> {
+    return this.write(chatId, users.setMetadata, [
+      text(metadata, "metadata"),
+      nowDb(),
+      id(chatId, "chatId"),
+      id(userId, "userId"),
+    ]);
+  }
+
+  /** A. Chats the user is in, over all sources; deduplicated by chat id, home source wins. */
+  async getUserChats(userId: number, opts?: AggregateOptions): Promise<ChatInfo[]> {
+    return this.aggregate(
+      users.chatsOf,
+      [id(userId, "userId")],
+      opts,
+      (c) => c.chatId,
+      (c) => this.gen.router.home(c.chatId),
+    );
+  }
+
+  /** A. Every group and supergroup, over all sources; deduplicated by chat id, home source wins. */
+  async getAllGroupChats(opts?: AggregateOptions): Promise<ChatInfo[]> {
+    return this.aggregate(
+      chats.groups,
+      [],
+      opts,
+      (c) => c.chatId,
+      (c) => this.gen.router.home(c.chatId),
+    );
+  }
+
+  // ── User data (note: userId first, as gromozeka) ─────────────────────────
+
+  /** Cw. Upsert of one key. */
+  async addUserData(userId: number, chatId: number, key: string, data: string): Promise<boolean> {
+    const now = nowDb();
+    return this.write(chatId, userData.set, [
+      id(userId, "userId"),
+      id(chatId, "chatId"),
+      text(key, "key"),
+      text(data, "data"),
+      now,
+      now,
+    ]);
+  }
+
+  async getUserData(
+    userId: number,
+    chatId: number,
+    opts?: ReadOptions,
+  ): Promise<Record<string, string>> {
+    return this.read(chatId, opts, userData.all, [id(userId, "userId"), id(chatId, "chatId")]);
+  }
+
+  async deleteUserData(userId: number, chatId: number, key: string): Promise<boolean> {
+    return this.write(chatId, userData.delete, [
+      id(userId, "userId"),
+      id(chatId, "chatId"),
+      text(key, "key"),
+    ]);
+  }
+
+  async clearUserData(userId: number, chatId: number): Promise<boolean> {
+    return this.write(chatId, userData.clear, [id(userId, "userId"), id(chatId, "chatId")]);
+  }
+
+  // ── Chat settings ────────────────────────────────────────────────────────
+
+  /** Cw. A true upsert: created_at is kept (gromozeka's INSERT OR REPLACE reset it). */
+  async setChatSetting(chatId: number, key: string, value: string): Promise<boolean> {
+    const now = nowDb();
+    return this.write(chatId, chatSettings.set, [
+      id(chatId, "chatId"),
+      text(key, "key"),
+      text(value, "value"),
+      now,
+      now,
+    ]);
+  }
+
+  async unsetChatSetting(chatId: number, key: string): Promise<boolean> {
+    return this.write(chatId, chatSettings.unset, [id(chatId, "chatId"), text(key, "key")]);
+  }
+
+  async clearChatSettings(chatId: number): Promise<boolean> {
+    return this.write(chatId, chatSettings.clear, [id(chatId, "chatId")]);
+  }
+
+  async getChatSetting(chatId: number, key: string, opts?: ReadOptions): Promise<string | null> {
+    return this.read(chatId, opts, chatSettings.get, [id(chatId, "chatId"), text(key, "key")]);
+  }
+
+  async getChatSettings(chatId: number, opts?: ReadOptions): Promise<Record<string, string>> {
+    return this.read(chatId, opts, chatSettings.all, [id(chatId, "chatId")]);
+  }
+
+  // ── Chat info and topics ─────────────────────────────────────────────────
+
+  /** Cw. Overwrites type, title, username and isForum (absent → null / false); keeps createdAt. */
+  async updateChatInfo(chatId: number, info: ChatInfoUpdate): Promise<boolean> {
+    const now = nowDb();
+    const params = [
+      id(chatId, "chatId"),
+      text(info?.type, "info.type"),
+      optText(info.title, "info.title"),
+      optText(info.username, "info.username"),
+      bool(info.isForum ?? false, "info.isForum"),
+      now,
+      now,
+    ];
+    return this.write(chatId, chats.upsertInfo, params);
+  }
+
+  async getChatInfo(chatId: number, opts?: ReadOptions): Promise<ChatInfo | null> {
+    return this.read(chatId, opts, chats.info, [id(chatId, "chatId")]);
+  }
+
+  /** Cw. Upsert of one topic; the name defaults to "Default". */
+  async updateChatTopicInfo(
+    chatId: number,
+    topicId: number,
+    topic: ChatTopicUpdate = {},
+  ): Promise<boolean> {
+    const now = nowDb();
+    const params = [
+      id(chatId, "chatId"),
+      id(topicId, "topicId"),
+      optId(topic.iconColor, "iconColor"),
+      optText(topic.customEmojiId, "customEmojiId"),
+      optText(topic.name, "name") ?? "Default",
+      now,
+      now,
+    ];
+    return this.write(chatId, chats.upsertTopic, params);
+  }
+
+  /** C. Ordered by topic id. */
+  async getChatTopics(chatId: number, opts?: ReadOptions): Promise<ChatTopic[]> {
+    return this.read(chatId, opts, chats.topics, [id(chatId, "chatId")]);
+  }
+
+  // ── Summarization cache ──────────────────────────────────────────────────
+
+  /** Cw. Upsert by gromozeka's CSID; on conflict only the summary changes. */
+  async addChatSummarization(s: SummarizationKey & { summary: string }): Promise<boolean> {
+    const k = summaryKey(s);
+    const now = nowDb();
+    const params = [
+      k.key,
+      k.chatId,
+      k.topicId,
+      k.first,
+      k.last,
+      k.prompt,
+      text(s.summary, "summary"),
+      now,
+      now,
+    ];
+    return this.write(k.chatId, summaries.upsert, params);
+  }
+
+  async getChatSummarization(
+    s: SummarizationKey,
+    opts?: ReadOptions,
+  ): Promise<ChatSummarization | null> {
+    const k = summaryKey(s);
+    return this.read(k.chatId, opts, summaries.get, [k.key]);
+  }
+
+  // ── Media attachments (default source) ───────────────────────────────────
+
+  /** Dw. Insert-only: resolves false when the fileUniqueId is already stored. */
+  async addMediaAttachment(m: NewMediaAttachment): Promise<boolean> {
+    const now = nowDb();
+    const params = [
+      text(m.fileUniqueId, "fileUniqueId"),
+      text(m.fileId, "fileId"),
+      optId(m.fileSize, "fileSize"),
+      text(m.mediaType ?? "image", "mediaType"),
+      text(m.metadata ?? "{}", "metadata"),
+      text(m.status ?? "new", "status"),
+      optText(m.mimeType, "mimeType"),
+      optText(m.localUrl, "localUrl"),
+      optText(m.prompt, "prompt"),
+      optText(m.description, "description"),
+      now,
+      now,
+    ];
+    return this.write(undefined, media.add, params);
+  }
+
+  /** Dw. Sets the given fields (and updatedAt); resolves false when no such attachment. */
+  async updateMediaAttachment(
+    fileUniqueId: string,
+    fields: MediaAttachmentUpdate,
+  ): Promise<boolean> {
+    const given: Record<string, unknown> = {
+      file_size: fields.fileSize === undefined ? undefined : id(fields.fileSize, "fileSize"),
+      status: fields.status === undefined ? undefined : text(fields.status, "status"),
+      metadata: fields.metadata === undefined ? undefined : text(fields.metadata, "metadata"),
+      mime_type: fields.mimeType === undefined ? undefined : text(fields.mimeType, "mimeType"),
+      local_url: fields.localUrl === undefined ? undefined : text(fields.localUrl, "localUrl"),
+      description:
+        fields.description === undefined ? undefined : text(fields.description, "description"),
+      prompt: fields.prompt === undefined ? undefined : text(fields.prompt, "prompt"),
+    };
+    const params = MEDIA_UPDATABLE.flatMap((c) => [
+      given[c] === undefined ? 0 : 1,
+      (given[c] ?? null) as string | number | null,
+    ]);
+    return this.write(undefined, media.update, [
+      ...params,
+      nowDb(),
+      text(fileUniqueId, "fileUniqueId"),
+    ]);
+  }
+
+  /** D. */
+  async getMediaAttachment(
+    fileUniqueId: string,
+    opts?: ReadOptions,
+  ): Promise<MediaAttachment | null> {
+    return this.read(undefined, opts, media.get, [text(fileUniqueId, "fileUniqueId")]);
+  }
+
+  // ── Delayed tasks (default source) ───────────────────────────────────────
+
+  /** Dw. Insert-only: resolves false when the id exists. */
+  async addDelayedTask(
+    taskId: string,
+    fn: string,
+    kwargs: string,
+    delayedTs: number,
+  ): Promise<boolean> {
+    const now = nowDb();
+    const params = [
+      text(taskId, "taskId"),
+      num(delayedTs, "delayedTs"),
+      text(fn, "function"),
+      text(kwargs, "kwargs"),
+      now,
+      now,
+    ];
+    return this.write(undefined, tasks.add, params);
+  }
+
+  /** Dw. */
+  async updateDelayedTask(taskId: string, isDone: boolean): Promise<boolean> {
+    return this.write(undefined, tasks.setDone, [
+      bool(isDone, "isDone"),
+      nowDb(),
+      text(taskId, "taskId"),
+    ]);
+  }
+
+  /** D. Tasks not done, by due time. */
+  async getPendingDelayedTasks(opts?: ReadOptions): Promise<DelayedTask[]> {
+    return this.read(undefined, opts, tasks.pending, []);
+  }
+
+  // ── Spam and ham ─────────────────────────────────────────────────────────
+
+  /** Cw. Insert-only: resolves false for a duplicate (chatId, userId, messageId). */
+  async addSpamMessage(s: NewSpamMessage): Promise<boolean> {
+    return this.#addSpamLike(spam.add, s);
+  }
+
+  /** Cw. Same as addSpamMessage, into ham_messages. */
+  async addHamMessage(s: NewSpamMessage): Promise<boolean> {
+    return this.#addSpamLike(ham.add, s);
+  }
+
+  #addSpamLike(query: typeof spam.add, s: NewSpamMessage) {
+    const now = nowDb();
+    const chatId = id(s.chatId, "chatId");
+    const params = [
+      chatId,
+      id(s.userId, "userId"),
+      messageId(s.messageId),
+      text(s.text, "text"),
+      text(s.reason, "reason"),
+      num(s.score, "score"),
+      now,
+      now,
+    ];
+    return this.write(chatId, query, params);
+  }
+
+  /** D. Exact text match (not aggregated, as gromozeka). */
+  async getSpamMessagesByText(messageText: string, opts?: ReadOptions): Promise<SpamMessage[]> {
+    return this.read(undefined, opts, spam.byText, [text(messageText, "text")]);
+  }
+
+  /** A. Newest first per source, at most `limit` (1000) per source; dedup (chat, user, message). */
+  async getSpamMessages(opts?: AggregateOptions & { limit?: number }): Promise<SpamMessage[]> {
+    return this.aggregate(
+      spam.recent,
+      [limit(opts?.limit, 1000)],
+      opts,
+      (s) => `${s.chatId}\u0000${s.userId}\u0000${s.messageId}`,
+      (s) => this.gen.router.home(s.chatId),
+    );
+  }
+
+  /** Cw. */
+  async deleteSpamMessagesByUserId(chatId: number, userId: number): Promise<boolean> {
+    return this.write(chatId, spam.deleteByUser, [id(chatId, "chatId"), id(userId, "userId")]);
+  }
+
+  /** C. */
+  async getSpamMessagesByUserId(
+    chatId: number,
+    userId: number,
+    opts?: ReadOptions,
+  ): Promise<SpamMessage[]> {
+    return this.read(chatId, opts, spam.byUser, [id(chatId, "chatId"), id(userId, "userId")]);
+  }
+
+  // ── Cache storage and typed caches ───────────────────────────────────────
+
+  /** A. Every (namespace, key) over all sources; the default source's copy wins. */
+  async getCacheStorage(opts?: AggregateOptions): Promise<CacheStorageEntry[]> {
+    const home = this.gen.router.config.defaultSource;
+    return this.aggregate(
+      cacheStorage.all,
+      [],
+      opts,
+      (e) => `${e.namespace}\u0000${e.key}`,
+      () => home,
+    );
+  }
+
+  /** Dw. Upsert. */
+  async setCacheStorage(namespace: string, key: string, value: string): Promise<boolean> {
+    return this.write(undefined, cacheStorage.set, [
+      text(namespace, "namespace"),
+      text(key, "key"),
+      text(value, "value"),
+      nowDb(),
+    ]);
+  }
+
+  /** Dw. */
+  async unsetCacheStorage(namespace: string, key: string): Promise<boolean> {
+    return this.write(undefined, cacheStorage.unset, [
+      text(namespace, "namespace"),
+      text(key, "key"),
+    ]);
+  }
+
+  /**
+   * The first live entry: default source first, then config order. `ttl` seconds: entries
+   * older are ignored; `ttl <= 0` always misses; absent = no expiry.
+   */
+  async getCacheEntry(
+    key: string,
+    cacheType: string,
+    opts?: AggregateOptions & { ttl?: number },
+  ): Promise<CacheEntry | null> {
+    const cache = cacheOf(cacheType);
+    const ttl = opts?.ttl === undefined ? undefined : num(opts.ttl, "ttl");
+    text(key, "key");
+    if (ttl !== undefined && ttl <= 0) return null;
+    const notBefore = ttl === undefined ? null : toDbTime(new Date(Date.now() - ttl * 1000));
+    return this.firstMatch(cache.get, [key, notBefore, notBefore], opts);
+  }
+
+  /** Dw. Upsert. */
+  async setCacheEntry(key: string, data: string, cacheType: string): Promise<boolean> {
+    const now = nowDb();
+    return this.write(undefined, cacheOf(cacheType).set, [
+      text(key, "key"),
+      text(data, "data"),
+      now,
+      now,
+    ]);
+  }
+
+  /** Dw. Deletes every entry of the type; resolves true when any was deleted. */
+  async clearCache(cacheType: string): Promise<boolean> {
+    return this.write(undefined, cacheOf(cacheType).clear, []);
+  }
+}
