@@ -9,9 +9,11 @@ import { loadConfig } from "./config/load.ts";
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT } from "./config/schema.ts";
 import type { ResolvedConfig, SourceConfig } from "./config/types.ts";
 import { DatabaseError } from "./errors.ts";
+import { ConfigWatcher } from "./live/config-watcher.ts";
+import { SourceWatcher } from "./live/source-watcher.ts";
 import { type RouteExplanation, type RouteRequest, Router } from "./routing.ts";
 import type { Params, Query, ResultOf } from "./sources/query.ts";
-import type { Source, SourceHealth } from "./sources/source.ts";
+import type { Source, SourceHealth, SourceHooks } from "./sources/source.ts";
 import { SqliteSource } from "./sources/sqlite-source.ts";
 import type { AggregateOptions, ReadOptions } from "./types.ts";
 
@@ -25,13 +27,19 @@ export interface Logger {
 
 interface CommonOptions {
   logger?: Logger | undefined;
+  /** Watch readonly/immutable source files and reopen them when replaced (default true). */
+  watchSources?: boolean | undefined;
+  /** Trailing debounce for config and source file events, ms (default 50). */
+  debounceMs?: number | undefined;
+  /** Safety poll period for missed file events, ms (default 1000; 0 disables). */
+  pollMs?: number | undefined;
 }
 
 /** The constructor's accepted forms (API.md "Module surface"). */
 export type WrapperOptions =
   | string
   | (CommonOptions & { configPath: string; watch?: boolean | undefined })
-  | (CommonOptions & { config: ResolvedConfig })
+  | (CommonOptions & { config: ResolvedConfig; watch?: boolean | undefined })
   | (CommonOptions & {
       dbPath: string;
       maxConnections?: number | undefined;
@@ -97,11 +105,11 @@ export function legacyConfig(
   });
 }
 
-/** Opens a source of the configured kind. Overridable so the Postgres source can plug in. */
-export type SourceFactory = (config: SourceConfig) => Source;
+/** Opens a source of the configured kind. */
+export type SourceFactory = (config: SourceConfig, hooks: SourceHooks) => Source;
 
-export const openSource: SourceFactory = (config) => {
-  if (config.type === "sqlite") return new SqliteSource(config);
+export const openSource: SourceFactory = (config, hooks) => {
+  if (config.type === "sqlite") return new SqliteSource(config, hooks);
   throw new DatabaseError(
     "CONFIG_INVALID",
     `source ${config.name}: type "${config.type}" is not supported yet`,
@@ -115,36 +123,166 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
   protected gen: Generation;
   protected readonly logger: Logger;
   readonly #configPath: string | undefined;
+  readonly #timing: { debounceMs: number; pollMs: number };
+  readonly #hooks: SourceHooks;
+  #sourceWatcher: SourceWatcher | undefined;
+  #configWatcher: ConfigWatcher | undefined;
+  #reloading: Promise<number> | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: WrapperOptions) {
     super();
+    const o: CommonOptions & { watch?: boolean | undefined } =
+      typeof options === "string" ? {} : options;
     let config: ResolvedConfig;
     if (typeof options === "string") {
       config = legacyConfig(options);
-      this.logger = {};
     } else if ("configPath" in options) {
-      this.#configPath = resolve(options.configPath);
-      config = loadConfig(this.#configPath);
-      this.logger = options.logger ?? {};
+      config = loadConfig(options.configPath);
     } else if ("config" in options) {
       config = options.config;
-      this.logger = options.logger ?? {};
     } else if ("dbPath" in options) {
       config = legacyConfig(options.dbPath, options.maxConnections, options.timeout);
-      this.logger = options.logger ?? {};
     } else {
       throw new DatabaseError(
         "INVALID_ARGUMENT",
         "DatabaseWrapper: pass a path, { dbPath }, { config } or { configPath }",
       );
     }
-    this.gen = { router: new Router(config, 1), sources: openAll(config.sources, this.logger) };
+    this.logger = o.logger ?? {};
+    this.#configPath = config.file;
+    this.#timing = { debounceMs: o.debounceMs ?? 50, pollMs: o.pollMs ?? 1000 };
+    this.#hooks = {
+      reopened: (source, reason) => {
+        this.logger.info?.(`chatdb: source ${source} reopened (${reason})`, { source });
+        this.emit("sourceReopened", { source, reason });
+      },
+      failed: (source, error) => this.reportSourceError(source, error, "open"),
+    };
+    this.gen = {
+      router: new Router(config, 1),
+      sources: openAll(config.sources, this.logger, this.#hooks),
+    };
+    if (o.watchSources !== false) {
+      this.#sourceWatcher = new SourceWatcher({
+        ...this.#timing,
+        onError: (e) => this.#watchError(e),
+      });
+      void this.#sourceWatcher.track(this.gen.sources.values());
+    }
+    if (o.watch) void this.watch();
   }
 
   /** The config file being used, if the wrapper was built from one. */
   get configPath(): string | undefined {
     return this.#configPath;
+  }
+
+  /** The number of the config applied now: 1 at construction, +1 per successful reload. */
+  get generation(): number {
+    return this.gen.router.generation;
+  }
+
+  /**
+   * Starts hot reload: the config file's folder is watched and every valid change is applied
+   * (see {@link reload}). Resolves once the watchers are ready. Idempotent.
+   */
+  watch(): Promise<void> {
+    this.assertOpen();
+    const file = this.#configPath;
+    if (file === undefined) {
+      return Promise.reject(
+        new DatabaseError(
+          "INVALID_ARGUMENT",
+          "watch(): this wrapper was not built from a config file",
+        ),
+      );
+    }
+    this.#configWatcher ??= new ConfigWatcher(file, () => void this.reload().catch(() => {}), {
+      ...this.#timing,
+      onError: (e) => this.#watchError(e),
+    });
+    return Promise.all([this.#configWatcher.ready, this.#sourceWatcher?.ready]).then(() => {});
+  }
+
+  /**
+   * Re-reads the config file and swaps in the new chat map, default and source set at once:
+   * added sources open, removed ones close, changed ones reopen, unchanged ones keep their
+   * connections. An invalid file keeps the last good config, emits `reloadError` and rejects.
+   * Resolves to the generation in force afterwards.
+   */
+  reload(): Promise<number> {
+    const run = () => {
+      this.assertOpen();
+      const file = this.#configPath;
+      if (file === undefined) {
+        throw new DatabaseError(
+          "INVALID_ARGUMENT",
+          "reload(): this wrapper was not built from a config file",
+        );
+      }
+      try {
+        return this.#apply(loadConfig(file));
+      } catch (e) {
+        const error =
+          e instanceof DatabaseError
+            ? e
+            : new DatabaseError("CONFIG_INVALID", String(e), { cause: e });
+        this.logger.warn?.(
+          `chatdb: config not reloaded, keeping generation ${this.generation}: ${error.message}`,
+        );
+        this.emit("reloadError", { error });
+        throw error;
+      }
+    };
+    // one reload at a time; a request made during a reload runs after it, on the newest file
+    const next = (this.#reloading ?? Promise.resolve(0)).catch(() => 0).then(run);
+    this.#reloading = next;
+    return next;
+  }
+
+  /** Applies a resolved config: opens what is new or changed, swaps, then closes what is gone. */
+  #apply(config: ResolvedConfig): number {
+    const old = this.gen;
+    const sources = new Map<string, Source>();
+    const opened: Source[] = [];
+    try {
+      for (const c of config.sources) {
+        const prev = old.sources.get(c.name);
+        if (prev && sameSource(prev.config, c)) {
+          sources.set(c.name, prev);
+        } else {
+          const s = openSource(c, this.#hooks);
+          opened.push(s);
+          sources.set(c.name, s);
+        }
+      }
+    } catch (e) {
+      for (const s of opened) void s.close();
+      throw e;
+    }
+    const keep = new Set(sources.values());
+    const retired = [...old.sources.values()].filter((s) => !keep.has(s));
+    // The swap is one assignment. SQLite calls run synchronously, so none is half-way through
+    // an old source here; Postgres sources let in-flight queries finish inside close().
+    this.gen = { router: new Router(config, old.router.generation + 1), sources };
+    for (const s of retired) void s.close();
+    void this.#sourceWatcher?.track(sources.values());
+    const names = (xs: Iterable<Source>) => [...xs].map((s) => s.name);
+    const payload = {
+      generation: this.generation,
+      config,
+      added: names(opened).filter((n) => !old.sources.has(n)),
+      removed: names(retired).filter((n) => !sources.has(n)),
+      changed: names(opened).filter((n) => old.sources.has(n)),
+    };
+    this.logger.info?.(`chatdb: config generation ${payload.generation} applied`, payload);
+    this.emit("reload", payload);
+    return payload.generation;
+  }
+
+  #watchError(e: unknown): void {
+    this.logger.error?.(`chatdb: watcher error: ${e instanceof Error ? e.message : String(e)}`);
   }
 
   /** Where a call would go and why, without running it. */
@@ -219,7 +357,10 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
     for (const source of this.gen.sources.values()) {
       let rows: T[];
       try {
-        rows = (await source.exec(query, params)) as T[];
+        // await only real promises (Postgres): an all-SQLite aggregate then runs in one go,
+        // so no reload can swap sources between two of its reads
+        const result = source.exec(query, params);
+        rows = (result instanceof Promise ? await result : result) as T[];
       } catch (e) {
         if (opts?.strict || !(e instanceof DatabaseError)) throw e;
         this.reportSourceError(source.name, e, "aggregate");
@@ -252,7 +393,8 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
     ];
     for (const name of order) {
       try {
-        const found = (await this.source(name).exec(query, params)) as T | null;
+        const result = this.source(name).exec(query, params);
+        const found = (result instanceof Promise ? await result : result) as T | null;
         if (found !== null) return found;
       } catch (e) {
         if (opts?.strict || !(e instanceof DatabaseError)) throw e;
@@ -276,8 +418,10 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
     return this.#closing;
   }
 
-  /** Subclasses close their watchers first, then call this. */
+  /** Watchers first, then sources in reverse order of opening. */
   protected async closeResources(): Promise<void> {
+    await Promise.all([this.#configWatcher?.close(), this.#sourceWatcher?.close()]);
+    await this.#reloading?.catch(() => {});
     const sources = [...this.gen.sources.values()].reverse();
     await Promise.all(sources.map((s) => s.close()));
   }
@@ -291,12 +435,12 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
 export function openAll(
   configs: readonly SourceConfig[],
   logger: Logger,
-  factory: SourceFactory = openSource,
+  hooks: SourceHooks,
 ): Map<string, Source> {
   const opened = new Map<string, Source>();
   try {
     for (const c of configs) {
-      const source = factory(c);
+      const source = openSource(c, hooks);
       opened.set(c.name, source);
       const h = source.health();
       if (h.state !== "ok")
@@ -308,5 +452,8 @@ export function openAll(
   }
   return opened;
 }
+
+/** Two source configs open the same thing the same way (all fields are primitives). */
+const sameSource = (a: SourceConfig, b: SourceConfig) => JSON.stringify(a) === JSON.stringify(b);
 
 export type { ResultOf };

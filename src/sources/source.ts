@@ -1,5 +1,6 @@
 /** What the wrapper needs from a source, whatever its engine. */
 import type { SourceConfig } from "../config/types.ts";
+import type { DatabaseError } from "../errors.ts";
 import type { Params, Query, ResultOf } from "./query.ts";
 
 export type SourceState = "ok" | "unavailable" | "degraded";
@@ -16,6 +17,12 @@ export interface SourceHealth {
   lastChange: Date;
   /** `settings['db-migration-version']`, or null when unknown (no settings table, unavailable). */
   schemaVersion: number | null;
+}
+
+/** How a source reports what happened to it; the wrapper turns these into events. */
+export interface SourceHooks {
+  reopened?(source: string, reason: string): void;
+  failed?(source: string, error: DatabaseError): void;
 }
 
 export interface Source {

@@ -9,7 +9,16 @@
  * every close and reopen, so no statement keeps reading a replaced file.
  */
 import { constants, Database, type Statement } from "bun:sqlite";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  existsSync,
+  constants as fsc,
+  mkdirSync,
+  openSync,
+  readSync,
+  statSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import type { SourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
@@ -20,13 +29,20 @@ import {
   readSchemaVersion,
 } from "../schema/migrate.ts";
 import type { Params, Query, ResultOf, Row } from "./query.ts";
-import type { Source, SourceHealth, SourceState } from "./source.ts";
+import type { Source, SourceHealth, SourceHooks, SourceState } from "./source.ts";
 
-/** Device + inode: tells a replaced file from the same file changed in place. */
+/** Device + inode (+ size and mtime): tells a replaced file from one changed in place. */
 export interface FileIdentity {
   dev: number;
   ino: number;
+  size: number;
+  mtimeMs: number;
 }
+
+/** What {@link SqliteSource.check} found. */
+export type CheckResult = "unchanged" | "committed" | "reopened" | "unavailable";
+
+const CORRUPT = /^SQLITE_(CORRUPT|NOTADB)/;
 
 export class SqliteSource implements Source {
   readonly name: string;
@@ -40,32 +56,91 @@ export class SqliteSource implements Source {
   #schemaVersion: number | null = null;
   #identity: FileIdentity | null = null;
   #closed = false;
+  #dataVersion = 0;
+  #opens = 0;
+  readonly #hooks: SourceHooks;
   /** What the last open's migration did (read-write sources). */
   migration: MigrationReport | null = null;
 
-  constructor(config: SourceConfig) {
+  constructor(config: SourceConfig, hooks: SourceHooks = {}) {
     this.name = config.name;
     this.config = config;
-    this.open();
+    this.#hooks = hooks;
+    this.open("opened");
   }
 
   /**
-   * Opens (or reopens) the connection. A writable source that fails to open throws; a readonly
-   * one whose file is missing or unreadable becomes `unavailable` and is retried on next use.
+   * Opens (or reopens) the connection, finalizing the old statements first. A writable source
+   * that fails to open throws; a readonly one whose file is missing or unreadable becomes
+   * `unavailable` (reported through the hooks) and is retried on next use.
    */
-  open(): void {
+  open(reason: string): boolean {
+    const wasOpen = this.#opens > 0;
     this.#release();
     try {
       this.#db = this.#connect();
       this.#identity = this.#statIdentity();
       this.#schemaVersion = readSchemaVersion(this.#db);
+      this.#dataVersion = this.#readDataVersion();
       this.#tx = this.#db.transaction((fn: () => unknown) => fn());
       this.#setState("ok", "");
+      this.#opens++;
+      if (wasOpen) this.#hooks.reopened?.(this.name, reason);
+      return true;
     } catch (e) {
       this.#release();
       const error = this.#wrap(e, "open");
       if (!this.config.readonly) throw error;
+      const changed = this.#state !== "unavailable" || this.#reason !== error.message;
       this.#setState("unavailable", error.message);
+      this.#opens++;
+      if (changed) this.#hooks.failed?.(this.name, error);
+      return false;
+    }
+  }
+
+  /**
+   * Looks at the file and acts: replaced (new inode) → reopen; deleted → unavailable;
+   * back after being missing → reopen; an immutable file changed in place → reopen.
+   * A live readonly source is NOT reopened for new commits (it sees them by itself): its
+   * `PRAGMA data_version` only marks the change in health. Called by the watcher and its poll.
+   */
+  check(): CheckResult {
+    if (this.#closed || this.config.path === ":memory:") return "unchanged";
+    const now = this.#statIdentity();
+    const was = this.#identity;
+    if (now === null) {
+      if (this.#db === null && this.#state === "unavailable") return "unavailable";
+      this.markUnavailable(`file ${this.config.path} is missing`);
+      return "unavailable";
+    }
+    if (this.#db === null) return this.open("file is back") ? "reopened" : "unavailable";
+    if (was === null || was.dev !== now.dev || was.ino !== now.ino) {
+      return this.open("file replaced") ? "reopened" : "unavailable";
+    }
+    if (
+      this.config.mode === "immutable" &&
+      (was.size !== now.size || was.mtimeMs !== now.mtimeMs)
+    ) {
+      return this.open("file changed in place") ? "reopened" : "unavailable";
+    }
+    const version = this.#readDataVersion();
+    if (version !== this.#dataVersion) {
+      this.#dataVersion = version;
+      this.#lastChange = new Date();
+      return "committed";
+    }
+    return "unchanged";
+  }
+
+  #readDataVersion(): number {
+    try {
+      const row = this.#db?.query("PRAGMA data_version").get() as
+        | { data_version: number }
+        | undefined;
+      return row === undefined ? -1 : Number(row.data_version);
+    } catch {
+      return -1;
     }
   }
 
@@ -93,6 +168,13 @@ export class SqliteSource implements Source {
         { source: this.name },
       );
     }
+    if (mode === "readonly") {
+      const hazard = foreignWalHazard(path);
+      if (hazard)
+        throw new DatabaseError("SOURCE_UNAVAILABLE", `source ${this.name}: ${hazard}`, {
+          source: this.name,
+        });
+    }
     const db =
       mode === "immutable"
         ? new Database(
@@ -116,7 +198,7 @@ export class SqliteSource implements Source {
     if (this.config.path === ":memory:") return null;
     try {
       const s = statSync(this.config.path);
-      return { dev: s.dev, ino: s.ino };
+      return { dev: s.dev, ino: s.ino, size: s.size, mtimeMs: s.mtimeMs };
     } catch {
       return null;
     }
@@ -127,7 +209,7 @@ export class SqliteSource implements Source {
     if (this.#db) return this.#db;
     if (this.#closed)
       throw new DatabaseError("CLOSED", `source ${this.name} is closed`, { source: this.name });
-    if (existsSync(this.config.path)) this.open();
+    if (existsSync(this.config.path)) this.open("file is back");
     if (this.#db) return this.#db;
     throw new DatabaseError(
       "SOURCE_UNAVAILABLE",
@@ -154,7 +236,27 @@ export class SqliteSource implements Source {
     try {
       return this.#run(query, params) as ResultOf<Q>;
     } catch (e) {
-      throw e instanceof DatabaseError ? e : this.#wrap(e, "query");
+      if (e instanceof DatabaseError) throw e;
+      // A corrupt read on a file someone else owns: reopen once (it may have been replaced
+      // under us) and retry; a second failure is reported as it is.
+      if (this.config.readonly && CORRUPT.test((e as { code?: string }).code ?? "")) {
+        if (this.open("corruption error")) {
+          try {
+            return this.#run(query, params) as ResultOf<Q>;
+          } catch (again) {
+            throw again instanceof DatabaseError ? again : this.#wrap(again, "query");
+          }
+        }
+        throw new DatabaseError(
+          "SOURCE_UNAVAILABLE",
+          `source ${this.name} is unavailable: ${this.#reason}`,
+          {
+            source: this.name,
+            cause: e,
+          },
+        );
+      }
+      throw this.#wrap(e, "query");
     }
   }
 
@@ -218,6 +320,12 @@ export class SqliteSource implements Source {
   markUnavailable(reason: string): void {
     this.#release();
     this.#setState("unavailable", reason);
+    this.#hooks.failed?.(
+      this.name,
+      new DatabaseError("SOURCE_UNAVAILABLE", `source ${this.name} is unavailable: ${reason}`, {
+        source: this.name,
+      }),
+    );
   }
 
   /** Finalizes every statement, then closes the connection: no zombie keeps the old file open. */
@@ -247,6 +355,39 @@ export class SqliteSource implements Source {
         cause: e,
       },
     );
+  }
+}
+
+/**
+ * The permission hazard of notes/sqlite-live-sources.md: a reader running as another
+ * (non-root) user opening a WAL database whose `-wal`/`-shm` do not exist creates them owned
+ * by itself, and the owner's next write fails with SQLITE_READONLY. Returns why the open is
+ * refused, or undefined when it is safe.
+ */
+export function foreignWalHazard(path: string, uid = process.getuid?.()): string | undefined {
+  if (uid === undefined || uid === 0) return undefined; // root: SQLite chowns them to the owner
+  const st = statSync(path);
+  if (st.uid === uid || !isWalFile(path)) return undefined;
+  if (existsSync(`${path}-wal`) && existsSync(`${path}-shm`)) return undefined;
+  let dirWritable = true;
+  try {
+    accessSync(dirname(path), fsc.W_OK);
+  } catch {
+    dirWritable = false;
+  }
+  return dirWritable
+    ? `${path} is a WAL database owned by uid ${st.uid}; opening it as uid ${uid} would create -wal/-shm owned by uid ${uid} and break its owner's writes. Read a snapshot published by the sidecar instead ([sync.NAME] + \`chatdb sync\`, source immutable = true)`
+    : `${path} is a WAL database of uid ${st.uid} in a folder uid ${uid} cannot write, and its -shm is missing: SQLite cannot open it readonly. Read a snapshot published by the sidecar instead ([sync.NAME] + \`chatdb sync\`)`;
+}
+
+/** The header's read/write format versions are 2 in WAL mode. */
+function isWalFile(path: string): boolean {
+  const header = Buffer.alloc(20);
+  const fd = openSync(path, "r");
+  try {
+    return readSync(fd, header, 0, 20, 0) === 20 && header[18] === 2 && header[19] === 2;
+  } finally {
+    closeSync(fd);
   }
 }
 
