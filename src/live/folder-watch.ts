@@ -6,6 +6,9 @@
  */
 import { watch as chokidarWatch, type FSWatcher } from "chokidar";
 
+/** chokidar's per-path throttle window for "change" events. */
+const CHOKIDAR_THROTTLE_MS = 50;
+
 /** One chokidar watcher over a set of folders (depth 0), reporting changed paths. */
 export class FolderWatch {
   #watcher: FSWatcher | null = null;
@@ -29,7 +32,7 @@ export class FolderWatch {
       if (want.size === 0) return this.#ready;
       const w = chokidarWatch([...want], { depth: 0, ignoreInitial: true, persistent: true });
       this.#watcher = w;
-      w.on("all", (_event, path) => this.#onPath(path));
+      w.on("all", (_event, path) => this.#event(path));
       w.on("error", (e) => this.#onError(e));
       this.#ready = new Promise((resolve) => w.once("ready", () => resolve()));
       return this.#ready;
@@ -47,7 +50,20 @@ export class FolderWatch {
     return this.#ready;
   }
 
+  /**
+   * chokidar drops a second change to a path within 50 ms of the first (its throttle is
+   * leading-edge), so every event is reported again once that window has passed: a write
+   * that landed inside the window is then seen by the caller's identity check.
+   */
+  #event(path: string): void {
+    this.#onPath(path);
+    this.#echo.schedule(path);
+  }
+
+  readonly #echo = new Debounce<string>(CHOKIDAR_THROTTLE_MS + 10, (path) => this.#onPath(path));
+
   async close(): Promise<void> {
+    this.#echo.cancel();
     const w = this.#watcher;
     this.#watcher = null;
     this.#folders.clear();
