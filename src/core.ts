@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import { resolve } from "node:path";
-import { loadConfig } from "./config/load.ts";
+import { frozenMap, loadConfig } from "./config/load.ts";
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT } from "./config/schema.ts";
 import type { ResolvedConfig, SourceConfig } from "./config/types.ts";
 import { DatabaseError } from "./errors.ts";
@@ -91,7 +91,7 @@ export function legacyConfig(
   return Object.freeze({
     sources: Object.freeze([source]),
     defaultSource: "default",
-    chatMapping: new Map(),
+    chatMapping: frozenMap<number, string>([]),
     sync: Object.freeze([]),
     file: undefined,
   });
