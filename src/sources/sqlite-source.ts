@@ -154,7 +154,13 @@ export class SqliteSource implements Source {
     try {
       return this.#run(query, params) as ResultOf<Q>;
     } catch (e) {
-      throw e instanceof DatabaseError ? e : this.#wrap(e, "query");
+      const error = e instanceof DatabaseError ? e : this.#wrap(e, "query");
+      if (error.code === "SOURCE_UNAVAILABLE" && this.#db !== null) {
+        // The file was replaced by or turned into a non-database: drop the connection (and its
+        // statements) so the next call reopens it, and say so in health.
+        this.markUnavailable(error.message);
+      }
+      throw error;
     }
   }
 
@@ -238,15 +244,15 @@ export class SqliteSource implements Source {
     if (e instanceof DatabaseError) return e;
     const code = (e as { code?: string }).code ?? "";
     const message = `source ${this.name} (${this.config.path}): ${during} failed: ${(e as Error).message ?? String(e)}`;
-    const unavailable = /^SQLITE_(CANTOPEN|NOTADB|CORRUPT|PERM|AUTH)/.test(code);
-    return new DatabaseError(
-      unavailable && during === "open" ? "SOURCE_UNAVAILABLE" : "QUERY_FAILED",
-      message,
-      {
-        source: this.name,
-        cause: e,
-      },
-    );
+    // The file cannot be used at all (a query meeting a corrupt file is no query error)
+    const unavailable =
+      during === "open"
+        ? /^SQLITE_(CANTOPEN|NOTADB|CORRUPT|PERM|AUTH)/.test(code)
+        : /^SQLITE_(NOTADB|CORRUPT)/.test(code);
+    return new DatabaseError(unavailable ? "SOURCE_UNAVAILABLE" : "QUERY_FAILED", message, {
+      source: this.name,
+      cause: e,
+    });
   }
 }
 
