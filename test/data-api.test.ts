@@ -151,7 +151,10 @@ describe("migrations", () => {
     const before = readFileSync(dir.file("archive.db"));
     {
       await using db = open(dir.path);
-      expect(db.health().sources.find((s) => s.name === "archive")?.schemaVersion).toBe(2);
+      const health = db.health().sources.find((s) => s.name === "archive");
+      expect(health).toMatchObject({ schemaVersion: 2, state: "degraded" });
+      expect(health?.reason).toContain("chat_users.metadata");
+      expect(health?.reason).toContain("cache_storage");
       const e = await expectCode(db.getChatUser(CHATS.archived, 1), "SCHEMA_MISMATCH");
       expect(e.source).toBe("archive");
       expect(e.message).toContain("source archive");
@@ -183,6 +186,10 @@ describe("migrations", () => {
       db.run("CREATE TABLE unrelated (x)");
     });
     await using db = open(dir.path);
+    const health = db.health().sources.find((s) => s.name === "external");
+    expect(health).toMatchObject({ schemaVersion: null, state: "degraded" });
+    expect(health?.reason).toContain("chat_users.username");
+    expect(health?.reason).toContain("chat_messages");
     const chat = SUITE_CHATS.external;
     const column = await expectCode(db.getChatUser(chat, 1), "SCHEMA_MISMATCH");
     expect(column.message).toMatch(

@@ -18,7 +18,9 @@ import {
   type MigrationReport,
   migrateSqlite,
   readSchemaVersion,
+  schemaGaps,
 } from "../schema/migrate.ts";
+import { LATEST_VERSION } from "../schema/migrations.ts";
 import type { Params, Query, ResultOf, Row } from "./query.ts";
 import type { Source, SourceHealth, SourceState } from "./source.ts";
 
@@ -61,6 +63,7 @@ export class SqliteSource implements Source {
       this.#schemaVersion = readSchemaVersion(this.#db);
       this.#tx = this.#db.transaction((fn: () => unknown) => fn());
       this.#setState("ok", "");
+      if (this.config.readonly) this.#checkSchema(this.#db);
     } catch (e) {
       this.#release();
       const error = this.#wrap(e, "open");
@@ -110,6 +113,20 @@ export class SqliteSource implements Source {
       throw e;
     }
     return db;
+  }
+
+  /**
+   * A readonly source is never migrated: an older or foreign schema is shown as `degraded` in
+   * health (the methods that need a missing table or column reject SCHEMA_MISMATCH).
+   */
+  #checkSchema(db: Database): void {
+    const gaps = schemaGaps(db);
+    if (gaps.length === 0) return;
+    const shown = gaps.length > 8 ? [...gaps.slice(0, 8), `${gaps.length - 8} more`] : gaps;
+    this.#setState(
+      "degraded",
+      `schema mismatch (version ${this.#schemaVersion ?? "unknown"}; chatdb expects ${LATEST_VERSION}): missing ${shown.join(", ")}`,
+    );
   }
 
   #statIdentity(): FileIdentity | null {
