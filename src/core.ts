@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import { resolve } from "node:path";
-import { loadConfig } from "./config/load.ts";
+import { frozenMap, loadConfig } from "./config/load.ts";
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT } from "./config/schema.ts";
 import type { ResolvedConfig, SourceConfig } from "./config/types.ts";
 import { DatabaseError } from "./errors.ts";
@@ -99,7 +99,7 @@ export function legacyConfig(
   return Object.freeze({
     sources: Object.freeze([source]),
     defaultSource: "default",
-    chatMapping: new Map(),
+    chatMapping: frozenMap<number, string>([]),
     sync: Object.freeze([]),
     file: undefined,
   });
@@ -340,16 +340,22 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
 
   /**
    * Runs `query` on every source (or only `opts.dataSource`) and deduplicates by `key`: the copy
-   * from the row's home source wins, else the first in config order. A failing source is
-   * skipped and reported through `sourceError`, unless `opts.strict`.
+   * from the row's home source wins, else the first in config order. The merged rows are put
+   * in `order` (the query's own ORDER BY, so one source or many read the same) and cut to
+   * `limit`. A failing source is skipped and reported through `sourceError`, unless `opts.strict`.
    */
   protected async aggregate<T>(
     query: Query<T[]>,
     params: Params,
     opts: AggregateOptions | undefined,
-    key: (row: T) => string | number,
-    home: (row: T) => string,
+    rule: {
+      key: (row: T) => string | number;
+      home: (row: T) => string;
+      order: (a: T, b: T) => number;
+      limit?: number;
+    },
   ): Promise<T[]> {
+    const { key, home } = rule;
     if (opts?.dataSource !== undefined)
       return (await this.read(undefined, opts, query, params)) as T[];
     this.assertOpen();
@@ -374,7 +380,8 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
         else if (atHome && !seen.atHome) winners.set(k, { row, atHome });
       }
     }
-    return [...winners.values()].map((w) => w.row);
+    const merged = [...winners.values()].map((w) => w.row).sort(rule.order);
+    return rule.limit === undefined ? merged : merged.slice(0, rule.limit);
   }
 
   /** The first source (default first, then config order) whose query returns non-null. */

@@ -65,6 +65,9 @@ function cacheOf(cacheType: string) {
   return c;
 }
 
+const time = (d: Date | null) => d?.getTime() ?? 0;
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 const summaryKey = (s: SummarizationKey) => {
   const chatId = id(s.chatId, "chatId");
   const topicId = optId(s.topicId, "topicId");
@@ -300,25 +303,20 @@ export class DatabaseWrapper extends WrapperCore {
 
   /** A. Chats the user is in, over all sources; deduplicated by chat id, home source wins. */
   async getUserChats(userId: number, opts?: AggregateOptions): Promise<ChatInfo[]> {
-    return this.aggregate(
-      users.chatsOf,
-      [id(userId, "userId")],
-      opts,
-      (c) => c.chatId,
-      (c) => this.gen.router.home(c.chatId),
-    );
+    return this.aggregate(users.chatsOf, [id(userId, "userId")], opts, this.#byChat);
   }
 
   /** A. Every group and supergroup, over all sources; deduplicated by chat id, home source wins. */
   async getAllGroupChats(opts?: AggregateOptions): Promise<ChatInfo[]> {
-    return this.aggregate(
-      chats.groups,
-      [],
-      opts,
-      (c) => c.chatId,
-      (c) => this.gen.router.home(c.chatId),
-    );
+    return this.aggregate(chats.groups, [], opts, this.#byChat);
   }
+
+  /** Chat records: one per chat id, from the chat's home source, by chat id (as the SQL). */
+  readonly #byChat = {
+    key: (c: ChatInfo) => c.chatId,
+    home: (c: ChatInfo) => this.gen.router.home(c.chatId),
+    order: (a: ChatInfo, b: ChatInfo) => a.chatId - b.chatId,
+  };
 
   // ── User data (note: userId first, as gromozeka) ─────────────────────────
 
@@ -582,15 +580,20 @@ export class DatabaseWrapper extends WrapperCore {
     return this.read(undefined, opts, spam.byText, [text(messageText, "text")]);
   }
 
-  /** A. Newest first per source, at most `limit` (1000) per source; dedup (chat, user, message). */
+  /** A. Newest first, at most `limit` (1000) in all; deduplicated by (chat, user, message). */
   async getSpamMessages(opts?: AggregateOptions & { limit?: number }): Promise<SpamMessage[]> {
-    return this.aggregate(
-      spam.recent,
-      [limit(opts?.limit, 1000)],
-      opts,
-      (s) => `${s.chatId}\u0000${s.userId}\u0000${s.messageId}`,
-      (s) => this.gen.router.home(s.chatId),
-    );
+    const max = limit(opts?.limit, 1000);
+    return this.aggregate(spam.recent, [max], opts, {
+      key: (s) => `${s.chatId}\u0000${s.userId}\u0000${s.messageId}`,
+      home: (s) => this.gen.router.home(s.chatId),
+      // spam.recent's ORDER BY: created_at DESC, chat_id, user_id, message_id
+      order: (a, b) =>
+        time(b.createdAt) - time(a.createdAt) ||
+        a.chatId - b.chatId ||
+        a.userId - b.userId ||
+        compareText(a.messageId, b.messageId),
+      limit: max,
+    });
   }
 
   /** Cw. */
@@ -612,13 +615,15 @@ export class DatabaseWrapper extends WrapperCore {
   /** A. Every (namespace, key) over all sources; the default source's copy wins. */
   async getCacheStorage(opts?: AggregateOptions): Promise<CacheStorageEntry[]> {
     const home = this.gen.router.config.defaultSource;
-    return this.aggregate(
-      cacheStorage.all,
-      [],
-      opts,
-      (e) => `${e.namespace}\u0000${e.key}`,
-      () => home,
-    );
+    return this.aggregate(cacheStorage.all, [], opts, {
+      key: (e) => `${e.namespace}\u0000${e.key}`,
+      home: () => home,
+      // cacheStorage.all's ORDER BY: updated_at DESC, namespace, key
+      order: (a, b) =>
+        time(b.updatedAt) - time(a.updatedAt) ||
+        compareText(a.namespace, b.namespace) ||
+        compareText(a.key, b.key),
+    });
   }
 
   /** Dw. Upsert. */

@@ -79,6 +79,7 @@ export function resolveConfig(
 
   // [database] inside a bot's larger config, or a file that is only the database table.
   // In the first case the other top-level tables belong to the bot and are not ours to judge.
+  if (doc.database !== undefined && !isTable(doc.database)) fail("database", "expected a table");
   const nested = isTable(doc.database);
   const prefix = nested ? "database" : "";
   const dbRaw = nested ? (doc.database as Table) : omit(doc, "sync");
@@ -168,7 +169,7 @@ export function resolveConfig(
   return Object.freeze({
     sources: Object.freeze(sources),
     defaultSource,
-    chatMapping,
+    chatMapping: frozenMap(chatMapping),
     sync: Object.freeze(resolveSync(doc.sync, options.baseDir, fail)),
     file: options.file,
   });
@@ -216,6 +217,10 @@ function issueText(issue: v.BaseIssue<unknown> | undefined, prefix: string): [st
   if (issue === undefined) return [prefix || "<root>", "invalid"];
   const keys = (issue.path ?? []).map((p) => String(p.key));
   const keyPath = join2(prefix, keys.join("."));
+  // strictObject reports a missing required key with the same issue type as an unknown one
+  if (issue.type === "strict_object" && issue.received === "undefined") {
+    return [keyPath, "required key is missing"];
+  }
   if (issue.type === "strict_object") {
     const key = keys[keys.length - 1] ?? "";
     const family =
@@ -227,7 +232,13 @@ function issueText(issue: v.BaseIssue<unknown> | undefined, prefix: string): [st
     const hint = closest(key, family);
     return [keyPath, `unknown key${hint ? ` (did you mean ${hint}?)` : ""}`];
   }
-  const got = issue.received === "undefined" ? "missing" : `got ${issue.received}`;
+  // smol-toml tables have a null prototype, which valibot describes as "null"
+  const got =
+    issue.received === "undefined"
+      ? "missing"
+      : isTable(issue.input)
+        ? "got a table"
+        : `got ${issue.received}`;
   const msg = issue.message.startsWith("Invalid")
     ? `expected ${issue.expected ?? "a valid value"}, ${got}`
     : issue.message;
@@ -282,13 +293,43 @@ function postgresUrl(s: {
  */
 export function canonicalPath(abs: string): string {
   if (!isAbsolute(abs)) return abs;
+  // Resolve the deepest part that exists: a read-write source's folders may not exist yet.
+  let head = abs;
+  const tail: string[] = [];
+  while (!existsSync(head)) {
+    const parent = dirname(head);
+    if (parent === head) return abs;
+    tail.unshift(basename(head));
+    head = parent;
+  }
   try {
-    if (existsSync(abs)) return realpathSync(abs);
-    return join(realpathSync(dirname(abs)), basename(abs));
+    return join(realpathSync(head), ...tail);
   } catch {
     return abs;
   }
 }
+
+/** Map mutators that throw: Object.freeze does not reach a Map's entries. */
+class FrozenMap<K, V> extends Map<K, V> {
+  constructor(entries: Iterable<readonly [K, V]>) {
+    super();
+    for (const [k, v] of entries) Map.prototype.set.call(this, k, v);
+    Object.freeze(this);
+  }
+  override set(): never {
+    throw new TypeError("the resolved config is frozen");
+  }
+  override delete(): never {
+    throw new TypeError("the resolved config is frozen");
+  }
+  override clear(): never {
+    throw new TypeError("the resolved config is frozen");
+  }
+}
+
+/** A read-only copy of `entries`, as the resolved config holds its chat map. */
+export const frozenMap = <K, V>(entries: Iterable<readonly [K, V]>): ReadonlyMap<K, V> =>
+  new FrozenMap(entries);
 
 const isTable = (x: unknown): x is Table =>
   typeof x === "object" && x !== null && !Array.isArray(x) && !(x instanceof Date);

@@ -30,16 +30,22 @@ export function mapMessage(r: Row, dataSource: string): ChatMessage {
   };
 }
 
-/** Ties on `date` break by message_id (TEXT, so lexicographic; gromozeka's 2026 rule). */
+/**
+ * Ties on `date` (Telegram dates are whole seconds) break by message id. Ids are TEXT, so
+ * gromozeka's 2026 `message_id DESC` put "9" after "10"; shorter-first keeps numeric ids in
+ * numeric order, and any other ids still in one fixed order.
+ */
+const NEWEST_FIRST = "c.date DESC, length(c.message_id) DESC, c.message_id DESC";
+const OLDEST_FIRST = "c.date ASC, length(c.message_id) ASC, c.message_id ASC";
 export const messages = {
   byId: one(`${SELECT} WHERE c.chat_id = ? AND c.message_id = ? LIMIT 1`, mapMessage),
   byUser: many(
-    `${SELECT} WHERE c.chat_id = ? AND c.user_id = ? ORDER BY c.date DESC, c.message_id DESC LIMIT ?`,
+    `${SELECT} WHERE c.chat_id = ? AND c.user_id = ? ORDER BY ${NEWEST_FIRST} LIMIT ?`,
     mapMessage,
   ),
   byRoot: many(
     `${SELECT} WHERE c.chat_id = ? AND c.root_message_id = ? AND (? IS NULL OR c.thread_id = ?)
-     ORDER BY c.date ASC, c.message_id ASC`,
+     ORDER BY ${OLDEST_FIRST}`,
     mapMessage,
   ),
   /** params: chatId, since×2, till×2, thread×2, categories-json×2, limit (−1 = none). */
@@ -48,12 +54,12 @@ export const messages = {
       sqlite: `${SELECT} WHERE c.chat_id = ? AND (? IS NULL OR c.date > ?) AND (? IS NULL OR c.date < ?)
         AND (? IS NULL OR c.thread_id = ?)
         AND (? IS NULL OR c.message_category IN (SELECT value FROM json_each(?)))
-        ORDER BY c.date DESC, c.message_id DESC LIMIT ?`,
+        ORDER BY ${NEWEST_FIRST} LIMIT ?`,
       pg: `${SELECT} WHERE c.chat_id = ? AND (?::timestamptz IS NULL OR c.date > ?::timestamptz)
         AND (?::timestamptz IS NULL OR c.date < ?::timestamptz)
         AND (?::bigint IS NULL OR c.thread_id = ?::bigint)
         AND (?::jsonb IS NULL OR c.message_category IN (SELECT jsonb_array_elements_text(?::jsonb)))
-        ORDER BY c.date DESC, c.message_id DESC LIMIT NULLIF(?::bigint, -1)`,
+        ORDER BY ${NEWEST_FIRST} LIMIT NULLIF(?::bigint, -1)`,
     },
     mapMessage,
   ),

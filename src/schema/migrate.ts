@@ -112,6 +112,21 @@ export function tableColumns(db: Database): Map<string, Set<string>> {
 }
 
 /**
+ * What `db` lacks of the latest schema: "table" for a missing table, "table.column" for a
+ * missing column. Readonly sources are checked with it on open (they are never migrated).
+ */
+export function schemaGaps(db: Database): string[] {
+  const live = tableColumns(db);
+  const gaps: string[] = [];
+  for (const [table, columns] of expectedSchema()) {
+    const have = live.get(table);
+    if (have === undefined) gaps.push(table);
+    else for (const c of columns) if (!have.has(c)) gaps.push(`${table}.${c}`);
+  }
+  return gaps;
+}
+
+/**
  * Turns "no such table/column" from preparing `sql` into a SCHEMA_MISMATCH naming the source,
  * table and column; returns undefined for any other error.
  */

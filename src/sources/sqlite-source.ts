@@ -27,7 +27,9 @@ import {
   type MigrationReport,
   migrateSqlite,
   readSchemaVersion,
+  schemaGaps,
 } from "../schema/migrate.ts";
+import { LATEST_VERSION } from "../schema/migrations.ts";
 import type { Params, Query, ResultOf, Row } from "./query.ts";
 import type { Source, SourceHealth, SourceHooks, SourceState } from "./source.ts";
 
@@ -72,9 +74,9 @@ export class SqliteSource implements Source {
   /**
    * Opens (or reopens) the connection, finalizing the old statements first. A writable source
    * that fails to open throws; a readonly one whose file is missing or unreadable becomes
-   * `unavailable` (reported through the hooks) and is retried on next use.
+   * `unavailable` (reported through the hooks unless `quiet`) and is retried on next use.
    */
-  open(reason: string): boolean {
+  open(reason: string, quiet = false): boolean {
     const wasOpen = this.#opens > 0;
     this.#release();
     try {
@@ -84,6 +86,7 @@ export class SqliteSource implements Source {
       this.#dataVersion = this.#readDataVersion();
       this.#tx = this.#db.transaction((fn: () => unknown) => fn());
       this.#setState("ok", "");
+      if (this.config.readonly) this.#checkSchema(this.#db);
       this.#opens++;
       if (wasOpen) this.#hooks.reopened?.(this.name, reason);
       return true;
@@ -94,7 +97,7 @@ export class SqliteSource implements Source {
       const changed = this.#state !== "unavailable" || this.#reason !== error.message;
       this.#setState("unavailable", error.message);
       this.#opens++;
-      if (changed) this.#hooks.failed?.(this.name, error);
+      if (changed && !quiet) this.#hooks.failed?.(this.name, error);
       return false;
     }
   }
@@ -194,6 +197,20 @@ export class SqliteSource implements Source {
     return db;
   }
 
+  /**
+   * A readonly source is never migrated: an older or foreign schema is shown as `degraded` in
+   * health (the methods that need a missing table or column reject SCHEMA_MISMATCH).
+   */
+  #checkSchema(db: Database): void {
+    const gaps = schemaGaps(db);
+    if (gaps.length === 0) return;
+    const shown = gaps.length > 8 ? [...gaps.slice(0, 8), `${gaps.length - 8} more`] : gaps;
+    this.#setState(
+      "degraded",
+      `schema mismatch (version ${this.#schemaVersion ?? "unknown"}; chatdb expects ${LATEST_VERSION}): missing ${shown.join(", ")}`,
+    );
+  }
+
   #statIdentity(): FileIdentity | null {
     if (this.config.path === ":memory:") return null;
     try {
@@ -238,23 +255,28 @@ export class SqliteSource implements Source {
     } catch (e) {
       if (e instanceof DatabaseError) throw e;
       // A corrupt read on a file someone else owns: reopen once (it may have been replaced
-      // under us) and retry; a second failure is reported as it is.
+      // under us) and retry; if it is still bad, the source is unavailable until it is fixed.
       if (this.config.readonly && CORRUPT.test((e as { code?: string }).code ?? "")) {
-        if (this.open("corruption error")) {
+        // quiet: the caller gets this failure as the call's own error
+        if (this.open("corruption error", true)) {
           try {
             return this.#run(query, params) as ResultOf<Q>;
           } catch (again) {
-            throw again instanceof DatabaseError ? again : this.#wrap(again, "query");
+            e = again;
           }
         }
-        throw new DatabaseError(
-          "SOURCE_UNAVAILABLE",
-          `source ${this.name} is unavailable: ${this.#reason}`,
-          {
-            source: this.name,
-            cause: e,
-          },
-        );
+        const error = e instanceof DatabaseError ? e : this.#wrap(e, "query");
+        if (this.#db !== null) this.markUnavailable(error.message);
+        throw error.code === "SOURCE_UNAVAILABLE"
+          ? error
+          : new DatabaseError(
+              "SOURCE_UNAVAILABLE",
+              `source ${this.name} is unavailable: ${error.message}`,
+              {
+                source: this.name,
+                cause: e,
+              },
+            );
       }
       throw this.#wrap(e, "query");
     }
@@ -346,15 +368,15 @@ export class SqliteSource implements Source {
     if (e instanceof DatabaseError) return e;
     const code = (e as { code?: string }).code ?? "";
     const message = `source ${this.name} (${this.config.path}): ${during} failed: ${(e as Error).message ?? String(e)}`;
-    const unavailable = /^SQLITE_(CANTOPEN|NOTADB|CORRUPT|PERM|AUTH)/.test(code);
-    return new DatabaseError(
-      unavailable && during === "open" ? "SOURCE_UNAVAILABLE" : "QUERY_FAILED",
-      message,
-      {
-        source: this.name,
-        cause: e,
-      },
-    );
+    // The file cannot be used at all (a query meeting a corrupt file is no query error)
+    const unavailable =
+      during === "open"
+        ? /^SQLITE_(CANTOPEN|NOTADB|CORRUPT|PERM|AUTH)/.test(code)
+        : /^SQLITE_(NOTADB|CORRUPT)/.test(code);
+    return new DatabaseError(unavailable ? "SOURCE_UNAVAILABLE" : "QUERY_FAILED", message, {
+      source: this.name,
+      cause: e,
+    });
   }
 }
 

@@ -1,0 +1,271 @@
+import { describe, expect, test } from "bun:test";
+import { mkdirSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig, parseConfig } from "../src/index.ts";
+import { expectCode, tempDir, writeConfig } from "./helpers.ts";
+
+/** Parses `toml` and expects CONFIG_INVALID whose message names `keyPath`; returns the message. */
+async function rejects(toml: string, keyPath: string, baseDir = "/tmp"): Promise<string> {
+  const e = await expectCode(
+    () => parseConfig(toml, { baseDir, file: "bot.toml" }),
+    "CONFIG_INVALID",
+  );
+  expect(e.message).toContain("bot.toml");
+  expect(e.message).toContain(`${keyPath}:`);
+  return e.message;
+}
+
+const ONE = `[database.sources.a]\npath = "a.db"\n`;
+
+describe("config validation", () => {
+  test("rejects unknown keys at every level, with a did-you-mean hint for typos", async () => {
+    expect(await rejects(`${ONE}readonlyy = true\n`, "database.sources.a.readonlyy")).toContain(
+      "did you mean readonly?",
+    );
+    expect(
+      await rejects(`[database]\ndefualt_source = "a"\n${ONE}`, "database.defualt_source"),
+    ).toContain("did you mean default_source?");
+    expect(
+      await rejects(`${ONE}[sync.x]\nfrom = "a"\nto = "b"\nintervall = 2\n`, "sync.x.intervall"),
+    ).toContain("did you mean interval?");
+    // a file that is only the database table: its top level is ours to judge
+    const flat = await rejects(`frobnicate = 1\n[sources.a]\npath = "a.db"\n`, "frobnicate");
+    expect(flat).toContain("unknown key");
+    expect(flat).not.toContain("did you mean");
+  });
+
+  test("rejects values of the wrong type, naming the key path", async () => {
+    expect(await rejects(`${ONE}readonly = "yes"\n`, "database.sources.a.readonly")).toContain(
+      "boolean",
+    );
+    expect(await rejects(`${ONE}timeout = "30"\n`, "database.sources.a.timeout")).toContain(
+      "number",
+    );
+    await rejects(`${ONE}timeout = -1\n`, "database.sources.a.timeout");
+    await rejects(`${ONE}max_connections = 1.5\n`, "database.sources.a.max_connections");
+    await rejects(`${ONE}max_connections = 0\n`, "database.sources.a.max_connections");
+    await rejects(`${ONE}type = "mysql"\n`, "database.sources.a.type");
+    await rejects(`[database]\nsources = 5\n`, "database.sources");
+    await rejects(`database = 5\n`, "database");
+    await rejects(`${ONE}[database.chat_mapping]\n5 = 7\n`, "database.chat_mapping.5");
+  });
+
+  test("rejects a default_source or mapping target that names no source", async () => {
+    expect(
+      await rejects(`[database]\ndefault_source = "b"\n${ONE}`, "database.default_source"),
+    ).toContain('"b"');
+    expect(
+      await rejects(`${ONE}[database.chat_mapping]\n5 = "b"\n`, "database.chat_mapping.5"),
+    ).toContain('"b"');
+  });
+
+  test("rejects chat id keys that are not safe integers", async () => {
+    await rejects(`${ONE}[database.chat_mapping]\nabc = "a"\n`, "database.chat_mapping.abc");
+    await rejects(`${ONE}[database.chat_mapping]\n"1e3" = "a"\n`, "database.chat_mapping.1e3");
+    // a bare 1.5 is a dotted key in TOML: chat 1 → table {5 = "a"}
+    expect(
+      await rejects(`${ONE}[database.chat_mapping]\n1.5 = "a"\n`, "database.chat_mapping.1"),
+    ).toContain("table");
+    for (const key of ["9007199254740992", "9007199254740993", "-9007199254740992"]) {
+      expect(
+        await rejects(
+          `${ONE}[database.chat_mapping]\n${key} = "a"\n`,
+          `database.chat_mapping.${key}`,
+        ),
+      ).toContain("safe integer");
+    }
+    // two spellings of one chat
+    await rejects(
+      `${ONE}[database.chat_mapping]\n5 = "a"\n"05" = "a"\n`,
+      "database.chat_mapping.05",
+    );
+  });
+
+  test("rejects immutable without readonly", async () => {
+    await rejects(`${ONE}immutable = true\n`, "database.sources.a.immutable");
+  });
+
+  test("rejects two sources that resolve to the same file, however spelled", async () => {
+    await using dir = tempDir();
+    const two = (a: string, b: string) =>
+      `[database]\ndefault_source = "a"\n[database.sources.a]\npath = "${a}"\n[database.sources.b]\npath = "${b}"\nreadonly = true\n`;
+    expect(
+      await rejects(two("bot.db", "./x/../bot.db"), "database.sources.b.path", dir.path),
+    ).toContain("sources.a");
+    await rejects(two("bot.db", dir.file("bot.db")), "database.sources.b.path", dir.path);
+
+    // a symlinked folder, with the file present, absent, and in a folder not created yet
+    mkdirSync(dir.file("real"));
+    symlinkSync(dir.file("real"), dir.file("link"));
+    await rejects(two("real/bot.db", "link/bot.db"), "database.sources.b.path", dir.path);
+    await rejects(two("real/sub/bot.db", "link/sub/bot.db"), "database.sources.b.path", dir.path);
+    writeConfig(dir.file("real"), "", "bot.db");
+    await rejects(two("link/bot.db", "real/bot.db"), "database.sources.b.path", dir.path);
+
+    // two :memory: sources are two databases
+    const config = parseConfig(two(":memory:", ":memory:").replace("readonly = true", ""), {
+      baseDir: dir.path,
+    });
+    expect(config.sources.map((s) => s.path)).toEqual([":memory:", ":memory:"]);
+  });
+
+  test("rejects a sqlite source without a path, no sources, and several without a default", async () => {
+    await rejects(`[database.sources.a]\nreadonly = true\n`, "database.sources.a.path");
+    expect(await rejects(`[database.sources]\n`, "database.sources")).toContain(
+      "at least one source",
+    );
+    expect(await rejects(`[database]\ndefault_source = "a"\n`, "database.sources")).toContain(
+      "missing",
+    );
+    expect(
+      await rejects(`${ONE}[database.sources.b]\npath = "b.db"\n`, "database.default_source"),
+    ).toContain("a, b");
+  });
+
+  test("reports TOML syntax errors as CONFIG_PARSE with file, line and column", async () => {
+    const text = `[database]\ndefault_source = "a"\n[database.sources.a]\npath = = "x"\n`;
+    const e = await expectCode(() => parseConfig(text, { file: "bot.toml" }), "CONFIG_PARSE");
+    expect(e.message).toContain("bot.toml:4:");
+    expect(e.message).toMatch(/:4:\d+:/);
+    expect(e.cause).toBeDefined();
+
+    await using dir = tempDir();
+    const path = writeConfig(dir.path, `[database\n`);
+    const fromFile = await expectCode(() => loadConfig(path), "CONFIG_PARSE");
+    expect(fromFile.message).toContain(`${path}:1:`);
+  });
+});
+
+describe("config resolution", () => {
+  test("accepts gromozeka's aliases: default, chatMapping, pool-size", () => {
+    const config = parseConfig(
+      `[database]\ndefault = "b"\n[database.sources.a]\npath = "a.db"\n[database.sources.b]\npath = "b.db"\npool-size = 9\n[database.chatMapping]\n42 = "a"\n`,
+      { baseDir: "/srv" },
+    );
+    expect(config.defaultSource).toBe("b");
+    expect(config.sources[1]?.maxConnections).toBe(9);
+    expect([...config.chatMapping]).toEqual([[42, "a"]]);
+  });
+
+  test("rejects both spellings of one key at once", async () => {
+    await rejects(
+      `[database]\ndefault = "a"\ndefault_source = "a"\n${ONE}`,
+      "database.default_source",
+    );
+    await rejects(
+      `${ONE}[database.chat_mapping]\n1 = "a"\n[database.chatMapping]\n2 = "a"\n`,
+      "database.chatMapping",
+    );
+    await rejects(
+      `${ONE}pool-size = 3\nmax_connections = 3\n`,
+      "database.sources.a.max_connections",
+    );
+  });
+
+  test("resolves relative paths against the config file's folder, or baseDir", async () => {
+    await using dir = tempDir();
+    mkdirSync(dir.file("conf"));
+    const toml = `[database]\ndefault_source = "a"\n[database.sources.a]\npath = "data/bot.db"\n[database.sources.b]\npath = "/abs/other.db"\n[database.sources.c]\npath = ":memory:"\n`;
+    const loaded = loadConfig(writeConfig(dir.file("conf"), toml));
+    expect(loaded.sources.map((s) => s.path)).toEqual([
+      join(dir.path, "conf", "data", "bot.db"),
+      "/abs/other.db",
+      ":memory:",
+    ]);
+    expect(loaded.file).toBe(join(dir.path, "conf", "bot.toml"));
+
+    const parsed = parseConfig(toml, { baseDir: dir.path });
+    expect(parsed.sources[0]?.path).toBe(join(dir.path, "data", "bot.db"));
+    expect(parsed.file).toBeUndefined();
+  });
+
+  test("converts chat id keys to numbers, Telegram-sized and negative ones included", () => {
+    const config = parseConfig(
+      `${ONE}[database.chat_mapping]\n-1001234567890 = "a"\n123456 = "a"\n"+7" = "a"\n9007199254740991 = "a"\n`,
+      { baseDir: "/srv" },
+    );
+    // (TOML key order is not kept: JS objects list integer-like keys first)
+    expect([...config.chatMapping.keys()].sort((a, b) => a - b)).toEqual([
+      -1001234567890, 7, 123456, 9007199254740991,
+    ]);
+    expect(config.chatMapping.get(-1001234567890)).toBe("a");
+  });
+
+  test("reads [database] inside a bot config and ignores the bot's other tables", () => {
+    const config = parseConfig(
+      `[telegram]\ntoken = "x"\nunknown_to_us = true\n[database]\ndefault_source = "a"\n${ONE}[models.gpt]\nname = "y"\n`,
+      { baseDir: "/srv" },
+    );
+    expect(config.sources.map((s) => s.name)).toEqual(["a"]);
+  });
+
+  test("reads a file that is only the database table", () => {
+    const config = parseConfig(
+      `default_source = "b"\n[sources.a]\npath = "a.db"\nreadonly = true\n[sources.b]\npath = "b.db"\n[chat_mapping]\n-5 = "a"\n`,
+      { baseDir: "/srv" },
+    );
+    expect(config.defaultSource).toBe("b");
+    expect(config.sources.map((s) => [s.name, s.path, s.mode])).toEqual([
+      ["a", "/srv/a.db", "readonly"],
+      ["b", "/srv/b.db", "read-write"],
+    ]);
+    expect(config.chatMapping.get(-5)).toBe("a");
+    // but a bot's own table in such a file is an unknown key
+    expect(() => parseConfig(`[sources.a]\npath = "a.db"\n[telegram]\nx = 1\n`)).toThrow(
+      /telegram: unknown key/,
+    );
+  });
+
+  test("fills defaults and derives each source's mode", () => {
+    const config = parseConfig(
+      `[database]\ndefault_source = "rw"\n[database.sources.rw]\npath = "rw.db"\n[database.sources.ro]\npath = "ro.db"\nreadonly = true\ntimeout = 2.5\n[database.sources.im]\npath = "im.db"\nreadonly = true\nimmutable = true\n`,
+      { baseDir: "/srv" },
+    );
+    expect(
+      config.sources.map((s) => [s.name, s.type, s.mode, s.timeout, s.maxConnections]),
+    ).toEqual([
+      ["rw", "sqlite", "read-write", 30, 5],
+      ["ro", "sqlite", "readonly", 2.5, 5],
+      ["im", "sqlite", "immutable", 30, 5],
+    ]);
+  });
+
+  test("parses [sync.NAME] tables, resolving paths and defaulting the interval", async () => {
+    const config = parseConfig(
+      `${ONE}[sync.ext]\nfrom = "/shared/other_bot.db"\nto = "snapshots/other_bot.db"\ninterval = 2.5\n[sync.two]\nfrom = "x.db"\nto = "y.db"\n`,
+      { baseDir: "/srv" },
+    );
+    expect(config.sync).toEqual([
+      {
+        name: "ext",
+        from: "/shared/other_bot.db",
+        to: "/srv/snapshots/other_bot.db",
+        interval: 2.5,
+      },
+      { name: "two", from: "/srv/x.db", to: "/srv/y.db", interval: 1 },
+    ]);
+    await rejects(`${ONE}[sync.x]\nfrom = "a.db"\n`, "sync.x.to");
+    await rejects(`${ONE}[sync.x]\nfrom = "a.db"\nto = "./a.db"\n`, "sync.x.to");
+    await rejects(`${ONE}[sync.x]\nfrom = "a.db"\nto = "b.db"\ninterval = 0\n`, "sync.x.interval");
+  });
+
+  test("returns a frozen config: sources, sync and the chat map cannot be changed", () => {
+    const config = parseConfig(
+      `${ONE}[database.chat_mapping]\n1 = "a"\n[sync.x]\nfrom = "a.db"\nto = "b.db"\n`,
+      { baseDir: "/srv" },
+    );
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.sources)).toBe(true);
+    expect(Object.isFrozen(config.sources[0])).toBe(true);
+    expect(Object.isFrozen(config.sync)).toBe(true);
+    expect(Object.isFrozen(config.sync[0])).toBe(true);
+    const map = config.chatMapping as Map<number, string>;
+    expect(() => map.set(2, "a")).toThrow(TypeError);
+    expect(() => map.delete(1)).toThrow(TypeError);
+    expect(() => map.clear()).toThrow(TypeError);
+    expect([...config.chatMapping]).toEqual([[1, "a"]]);
+    expect(() => {
+      (config as { defaultSource: string }).defaultSource = "b";
+    }).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,303 @@
+import { Database } from "bun:sqlite";
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { type DatabaseError, DatabaseWrapper, LATEST_VERSION } from "../src/index.ts";
+import { migrateSqlite } from "../src/schema/migrate.ts";
+import { LAST_RUN_KEY, MIGRATIONS, type Migration, VERSION_KEY } from "../src/schema/migrations.ts";
+import { dataApiSuite, SUITE_CHATS } from "./data-api.suite.ts";
+import {
+  CHATS,
+  expectCode,
+  multiSourceToml,
+  seedDatabase,
+  tempDir,
+  waitFor,
+  writeConfig,
+} from "./helpers.ts";
+
+dataApiSuite("SQLite primary", (_dir, { defaultSource }) =>
+  multiSourceToml({ extra: `${SUITE_CHATS.external} = "external"` }).replace(
+    'default_source = "primary"',
+    `default_source = "${defaultSource}"`,
+  ),
+);
+
+/** Opens `path` raw, runs `fn`, closes. */
+function raw<T>(path: string, fn: (db: Database) => T): T {
+  const db = new Database(path);
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+const version = (db: Database) =>
+  (
+    db.query("SELECT value FROM settings WHERE key = ?").get(VERSION_KEY) as {
+      value: string;
+    } | null
+  )?.value;
+
+/** The multi-source setup with whatever files the test put in `dir`. */
+function open(dir: string) {
+  return new DatabaseWrapper({
+    configPath: writeConfig(
+      dir,
+      multiSourceToml({ extra: `${SUITE_CHATS.external} = "external"` }),
+    ),
+  });
+}
+
+describe("migrations", () => {
+  test("a fresh writable source reaches the latest version with gromozeka's 23 tables", async () => {
+    await using dir = tempDir();
+    await seedDatabase(dir.file("bot.db"));
+    expect(LATEST_VERSION).toBe(6);
+    const tables = raw(dir.file("bot.db"), (db) => {
+      expect(version(db)).toBe("6");
+      return (
+        db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+          name: string;
+        }[]
+      ).map((t) => t.name);
+    });
+    expect(tables).toHaveLength(23);
+    expect(tables).toContain("cache_geocode_maps_lookup");
+    expect(tables).toContain("chat_summarization_cache");
+    // reopening applies nothing
+    await using db = new DatabaseWrapper(dir.file("bot.db"));
+    expect(db.health().sources[0]?.schemaVersion).toBe(6);
+  });
+
+  test("an older writable database is brought up to date, its data kept", async () => {
+    await using dir = tempDir();
+    raw(dir.file("bot.db"), (db) => {
+      migrateSqlite(db, "old", MIGRATIONS.slice(0, 2));
+      db.run(
+        "INSERT INTO chat_users (chat_id, user_id, username, full_name) VALUES (1, 2, '@old', 'Old')",
+      );
+    });
+    await using db = new DatabaseWrapper(dir.file("bot.db"));
+    expect(await db.getChatUser(1, 2)).toMatchObject({ username: "@old", metadata: "" });
+    expect(db.health().sources[0]?.schemaVersion).toBe(6);
+  });
+
+  test("a failed migration leaves the previous version and schema intact", async () => {
+    await using dir = tempDir();
+    const broken: Migration = {
+      version: 7,
+      name: "broken",
+      up: ["CREATE TABLE half_done (a TEXT)", "ALTER TABLE chat_users ADD COLUMN is_spammer TEXT"],
+    };
+    raw(dir.file("bot.db"), (db) => {
+      migrateSqlite(db, "bot", MIGRATIONS);
+      const lastRun = db.query("SELECT value FROM settings WHERE key = ?").get(LAST_RUN_KEY);
+      const e = (() => {
+        try {
+          migrateSqlite(db, "bot", [...MIGRATIONS, broken]);
+        } catch (error) {
+          return error as DatabaseError;
+        }
+      })();
+      expect(e?.code).toBe("QUERY_FAILED");
+      expect(e?.message).toContain("migration 7");
+      expect(e?.message).toContain("version 6");
+      expect(version(db)).toBe("6");
+      expect(db.query("SELECT value FROM settings WHERE key = ?").get(LAST_RUN_KEY)).toEqual(
+        lastRun,
+      );
+      expect(db.query("SELECT name FROM sqlite_master WHERE name = 'half_done'").get()).toBeNull();
+    });
+
+    // mid-way through a fresh database: the migrations before the broken one stay applied
+    raw(dir.file("fresh.db"), (db) => {
+      const third: Migration = { ...broken, version: 3 };
+      expect(() => migrateSqlite(db, "fresh", [...MIGRATIONS.slice(0, 2), third])).toThrow(
+        /version 2/,
+      );
+      expect(version(db)).toBe("2");
+      expect(db.query("SELECT name FROM sqlite_master WHERE name = 'half_done'").get()).toBeNull();
+      expect(
+        db.query("SELECT name FROM sqlite_master WHERE name = 'chat_users'").get(),
+      ).toBeTruthy();
+    });
+    // and the wrapper can still open and finish it
+    await using db = new DatabaseWrapper(dir.file("fresh.db"));
+    expect(db.health().sources[0]?.schemaVersion).toBe(6);
+  });
+
+  test("a writable database newer than this chatdb is refused with SCHEMA_MISMATCH", async () => {
+    await using dir = tempDir();
+    await seedDatabase(dir.file("primary.db"));
+    raw(dir.file("primary.db"), (db) =>
+      db.run("UPDATE settings SET value = '7' WHERE key = ?", [VERSION_KEY]),
+    );
+    const e = await expectCode(
+      () => new DatabaseWrapper(dir.file("primary.db")),
+      "SCHEMA_MISMATCH",
+    );
+    expect(e.message).toContain("version 7");
+    await seedDatabase(dir.file("archive.db"));
+    await seedDatabase(dir.file("external.db"));
+    await expectCode(() => open(dir.path), "SCHEMA_MISMATCH");
+    raw(dir.file("primary.db"), (db) => expect(version(db)).toBe("7"));
+  });
+
+  test("a readonly source with an old schema is SCHEMA_MISMATCH naming source, table and column", async () => {
+    await using dir = tempDir();
+    raw(dir.file("archive.db"), (db) => migrateSqlite(db, "archive", MIGRATIONS.slice(0, 2)));
+    await seedDatabase(dir.file("external.db"));
+    const before = readFileSync(dir.file("archive.db"));
+    {
+      await using db = open(dir.path);
+      const health = db.health().sources.find((s) => s.name === "archive");
+      expect(health).toMatchObject({ schemaVersion: 2, state: "degraded" });
+      expect(health?.reason).toContain("chat_users.metadata");
+      expect(health?.reason).toContain("cache_storage");
+      const e = await expectCode(db.getChatUser(CHATS.archived, 1), "SCHEMA_MISMATCH");
+      expect(e.source).toBe("archive");
+      expect(e.message).toContain("source archive");
+      expect(e.message).toContain("chat_users");
+      expect(e.message).toContain("metadata");
+      const table = await expectCode(
+        db.getCacheStorage({ dataSource: "archive" }),
+        "SCHEMA_MISMATCH",
+      );
+      expect(table.message).toContain("cache_storage");
+      // the columns it does have still serve
+      expect(await db.getChatSettings(CHATS.archived)).toEqual({});
+      // aggregation skips it and says why, or fails with strict
+      const events: string[] = [];
+      db.on("sourceError", (ev) => events.push(`${ev.source}:${ev.error.code}`));
+      expect(await db.getCacheStorage()).toEqual([]);
+      expect(events).toEqual(["archive:SCHEMA_MISMATCH"]);
+      await expectCode(db.getCacheStorage({ strict: true }), "SCHEMA_MISMATCH");
+    }
+    // never migrated
+    expect(readFileSync(dir.file("archive.db")).equals(before)).toBe(true);
+  });
+
+  test("a readonly source with a foreign schema is SCHEMA_MISMATCH, never an empty result", async () => {
+    await using dir = tempDir();
+    await seedDatabase(dir.file("archive.db"));
+    raw(dir.file("external.db"), (db) => {
+      db.run("CREATE TABLE chat_users (chat_id INTEGER, user_id INTEGER, name TEXT)");
+      db.run("CREATE TABLE unrelated (x)");
+    });
+    await using db = open(dir.path);
+    const health = db.health().sources.find((s) => s.name === "external");
+    expect(health).toMatchObject({ schemaVersion: null, state: "degraded" });
+    expect(health?.reason).toContain("chat_users.username");
+    expect(health?.reason).toContain("chat_messages");
+    const chat = SUITE_CHATS.external;
+    const column = await expectCode(db.getChatUser(chat, 1), "SCHEMA_MISMATCH");
+    expect(column.message).toMatch(
+      /source external: table chat_users has no column (username|full_name|timezone)/,
+    );
+    for (const call of [
+      () => db.getChatSetting(chat, "k"),
+      () => db.getChatMessagesSince(chat),
+      () => db.getChatInfo(chat),
+      () => db.getUserData(1, chat),
+      () => db.getSpamMessagesByUserId(chat, 1),
+      () => db.getSetting("k", { dataSource: "external" }),
+    ]) {
+      const e = await expectCode(call(), "SCHEMA_MISMATCH");
+      expect(e.message).toMatch(/^source external: table \w+ is missing/);
+    }
+  });
+});
+
+describe("stored format (SQLite)", () => {
+  test("setSetting, setChatSetting and addUserData keep created_at while updated_at moves", async () => {
+    await using dir = tempDir();
+    const path = dir.file("bot.db");
+    const stamps = () =>
+      raw(path, (db) =>
+        [
+          "settings WHERE key = 'k'",
+          "chat_settings WHERE key = 'k'",
+          "user_data WHERE key = 'k'",
+        ].map(
+          (where) =>
+            db.query(`SELECT created_at, updated_at FROM ${where}`).get() as {
+              created_at: string;
+              updated_at: string;
+            },
+        ),
+      );
+    {
+      await using db = new DatabaseWrapper(path);
+      await db.setSetting("k", "1");
+      await db.setChatSetting(5, "k", "1");
+      await db.addUserData(7, 5, "k", "1");
+    }
+    const before = stamps();
+    const t = Date.now();
+    await waitFor("the clock to move", () => Date.now() > t + 2);
+    {
+      await using db = new DatabaseWrapper(path);
+      await db.setSetting("k", "2");
+      await db.setChatSetting(5, "k", "2");
+      await db.addUserData(7, 5, "k", "2");
+      expect(await db.getSetting("k")).toBe("2");
+    }
+    for (const [i, after] of stamps().entries()) {
+      expect(after.created_at).toBe(before[i]?.created_at as string);
+      expect(after.updated_at > (before[i]?.updated_at as string)).toBe(true);
+    }
+  });
+
+  test("timestamps are stored as gromozeka's UTC text; ham rows land in ham_messages", async () => {
+    await using dir = tempDir();
+    const path = dir.file("bot.db");
+    {
+      await using db = new DatabaseWrapper(path);
+      await db.saveChatMessage({
+        date: new Date("2025-06-30T23:59:59.123Z"),
+        chatId: 1,
+        userId: 2,
+        messageId: 3,
+      });
+      await db.saveChatMessage({
+        date: new Date("2025-07-01T00:00:01Z"),
+        chatId: 1,
+        userId: 2,
+        messageId: 4,
+      });
+      await db.addHamMessage({
+        chatId: 1,
+        userId: 2,
+        messageId: 3,
+        text: "fine",
+        reason: "admin",
+        score: 0.1,
+      });
+    }
+    raw(path, (db) => {
+      expect(
+        db.query("SELECT message_id, date FROM chat_messages ORDER BY message_id").all(),
+      ).toEqual([
+        { message_id: "3", date: "2025-06-30 23:59:59.123" },
+        { message_id: "4", date: "2025-07-01 00:00:01" },
+      ]);
+      // daily stats are keyed by the UTC day
+      expect(db.query("SELECT date, messages_count FROM chat_stats ORDER BY date").all()).toEqual([
+        { date: "2025-06-30 00:00:00", messages_count: 1 },
+        { date: "2025-07-01 00:00:00", messages_count: 1 },
+      ]);
+      expect(
+        db
+          .query("SELECT chat_id, user_id, message_id, text, reason, score FROM ham_messages")
+          .all(),
+      ).toEqual([
+        { chat_id: 1, user_id: 2, message_id: "3", text: "fine", reason: "admin", score: 0.1 },
+      ]);
+      const created = (
+        db.query("SELECT created_at FROM ham_messages").get() as { created_at: string }
+      ).created_at;
+      expect(created).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{3})?$/);
+    });
+  });
+});
