@@ -14,6 +14,7 @@ test("the bench runs every suite once on a tiny database and renders its tables"
   });
   expect(result.sections.map((s) => s.title.split(":")[0])).toEqual([
     "Per-method cost",
+    "Where the time goes",
     "Routing",
     "Aggregation over N sources vs the sum of raw per-source queries",
     "Open modes",

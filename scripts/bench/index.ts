@@ -3,7 +3,8 @@
  * Every figure is a ratio measured side by side in one run; see harness.ts for why and how.
  * Prints markdown tables and writes the raw numbers to bench-results/.
  *
- * Options: --quick, --only methods,routing,aggregation,modes,stability, --out DIR, --no-json.
+ * Options: --quick, --only methods,breakdown,routing,aggregation,modes,stability, --out DIR,
+ * --no-json.
  */
 import { Database } from "bun:sqlite";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -15,12 +16,20 @@ import { createEnv } from "./env.ts";
 import { FULL, QUICK, type TimingOptions } from "./harness.ts";
 import { renderSection, type Section } from "./report.ts";
 import { aggregationSuite, SOURCE_COUNTS } from "./suites/aggregation.ts";
+import { breakdownSuite } from "./suites/breakdown.ts";
 import { methodsSuite } from "./suites/methods.ts";
 import { openModesSuite } from "./suites/open-modes.ts";
 import { MAPPING_SIZES, routingSuite } from "./suites/routing.ts";
 import { stabilitySuite } from "./suites/stability.ts";
 
-export const SUITES = ["methods", "routing", "aggregation", "modes", "stability"] as const;
+export const SUITES = [
+  "methods",
+  "breakdown",
+  "routing",
+  "aggregation",
+  "modes",
+  "stability",
+] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface BenchOptions {
@@ -66,6 +75,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   using env = await createEnv(o.shape);
   const want = (s: SuiteName) => o.suites.includes(s);
   if (want("methods")) add(await methodsSuite(env, o.timing));
+  if (want("breakdown")) add(await breakdownSuite(env, o.timing));
   if (want("routing")) add(await routingSuite(o.timing, o.mappingSizes));
   if (want("aggregation")) add(await aggregationSuite(env, o.timing, o.sourceCounts));
   if (want("modes")) add(await openModesSuite(env, o.timing));

@@ -92,6 +92,7 @@ export async function openModesSuite(env: BenchEnv, t: TimingOptions): Promise<S
     return {
       title: "Open modes: the same read on read-write, readonly and immutable sources",
       note: "Three copies of the realistic database. ratio = chatdb ÷ raw opened the same way; raw vs read-write = that mode's raw ÷ read-write raw.",
+      textColumns: 2,
       head: [
         "method",
         "mode",
