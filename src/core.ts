@@ -344,7 +344,7 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
    * in `order` (the query's own ORDER BY, so one source or many read the same) and cut to
    * `limit`. A failing source is skipped and reported through `sourceError`, unless `opts.strict`.
    */
-  protected async aggregate<T>(
+  protected async aggregate<T extends { readonly dataSource: string }>(
     query: Query<T[]>,
     params: Params,
     opts: AggregateOptions | undefined,
@@ -359,8 +359,9 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
     if (opts?.dataSource !== undefined)
       return (await this.read(undefined, opts, query, params)) as T[];
     this.assertOpen();
-    const winners = new Map<string | number, { row: T; atHome: boolean }>();
-    for (const source of this.gen.sources.values()) {
+    const sources = this.gen.sources;
+    const winners = new Map<string | number, T>();
+    for (const source of sources.values()) {
       let rows: T[];
       try {
         // await only real promises (Postgres): an all-SQLite aggregate then runs in one go,
@@ -372,15 +373,21 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
         this.reportSourceError(source.name, e, "aggregate");
         continue;
       }
+      // Keys are primary keys, so one source's rows are already unique: nothing to merge.
+      if (sources.size === 1) return rows;
       for (const row of rows) {
         const k = key(row);
-        const atHome = home(row) === source.name;
         const seen = winners.get(k);
-        if (seen === undefined) winners.set(k, { row, atHome });
-        else if (atHome && !seen.atHome) winners.set(k, { row, atHome });
+        // `dataSource` tells where a copy came from; home is worked out only on a collision.
+        if (
+          seen === undefined ||
+          (home(row) === row.dataSource && home(seen) !== seen.dataSource)
+        ) {
+          winners.set(k, row);
+        }
       }
     }
-    const merged = [...winners.values()].map((w) => w.row).sort(rule.order);
+    const merged = [...winners.values()].sort(rule.order);
     return rule.limit === undefined ? merged : merged.slice(0, rule.limit);
   }
 

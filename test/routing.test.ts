@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import type { SourceConfig } from "../src/config/types.ts";
-import { DatabaseWrapper, loadConfig, parseConfig } from "../src/index.ts";
+import { DatabaseWrapper, loadConfig, parseConfig, type SourceConfig } from "../src/index.ts";
 import { SqliteSource } from "../src/sources/sqlite-source.ts";
 import {
   CHATS,

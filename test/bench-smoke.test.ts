@@ -1,0 +1,29 @@
+/** Proves the bench scripts run end to end on tiny data. No timing assertions: timings are noise here. */
+import { expect, test } from "bun:test";
+import { runBench, SUITES } from "../scripts/bench/index.ts";
+import { renderSection } from "../scripts/bench/report.ts";
+
+test("the bench runs every suite once on a tiny database and renders its tables", async () => {
+  const result = await runBench({
+    timing: { rounds: 1, roundMs: 1, warmupMs: 1 },
+    shape: { chats: 4, users: 20, messages: 200, membersPerChat: 5, settingsPerChat: 2 },
+    suites: SUITES,
+    cycles: 3,
+    mappingSizes: [10],
+    sourceCounts: [1, 2],
+  });
+  expect(result.sections.map((s) => s.title.split(":")[0])).toEqual([
+    "Per-method cost",
+    "Where the time goes",
+    "Routing",
+    "Aggregation over N sources vs the sum of raw per-source queries",
+    "Open modes",
+    "Stability",
+  ]);
+  for (const s of result.sections) {
+    expect(s.rows.length).toBeGreaterThan(0);
+    for (const row of s.rows) expect(row.length).toBe(s.head.length);
+    expect(renderSection(s)).toContain(`### ${s.title}`);
+  }
+  expect(result.sections[0]?.rows.map((r) => r[0])).toContain("getChatSettings");
+});
