@@ -3,8 +3,8 @@ import { expect } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DatabaseWrapper } from "../src/index.ts";
 import { DatabaseError, type DatabaseErrorCode } from "../src/errors.ts";
+import { DatabaseWrapper } from "../src/index.ts";
 
 /** A fresh temp folder, removed by `await using` / `using`. */
 export function tempDir(prefix = "chatdb-test-") {
@@ -25,7 +25,10 @@ export function tempDir(prefix = "chatdb-test-") {
  * Creates a database file with chatdb's schema (through a writable wrapper) and lets `fill`
  * put data in it; the file can then be configured as a readonly or immutable source.
  */
-export async function seedDatabase(path: string, fill?: (db: DatabaseWrapper) => Promise<unknown>): Promise<void> {
+export async function seedDatabase(
+  path: string,
+  fill?: (db: DatabaseWrapper) => Promise<unknown>,
+): Promise<void> {
   const db = new DatabaseWrapper(path);
   try {
     await fill?.(db);
@@ -42,7 +45,10 @@ export function writeConfig(dir: string, toml: string, name = "bot.toml"): strin
 }
 
 /** Asserts that `p` rejects (or `fn` throws) a DatabaseError with `code`; returns it. */
-export async function expectCode(p: Promise<unknown> | (() => unknown), code: DatabaseErrorCode): Promise<DatabaseError> {
+export async function expectCode(
+  p: Promise<unknown> | (() => unknown),
+  code: DatabaseErrorCode,
+): Promise<DatabaseError> {
   let error: unknown;
   try {
     await (typeof p === "function" ? p() : p);
@@ -55,12 +61,18 @@ export async function expectCode(p: Promise<unknown> | (() => unknown), code: Da
 }
 
 /** Polls `check` until it returns truthy, failing with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 10): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  everyMs = 10,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await Bun.sleep(everyMs);
   }
 }
@@ -72,7 +84,10 @@ export function nextEvent<T>(
   timeoutMs = 10_000,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for "${event}"`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`timed out after ${timeoutMs} ms waiting for "${event}"`)),
+      timeoutMs,
+    );
     emitter.once(event, (payload: T) => {
       clearTimeout(timer);
       resolve(payload);

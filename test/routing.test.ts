@@ -1,15 +1,25 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import type { SourceConfig } from "../src/config/types.ts";
 import { DatabaseWrapper, loadConfig, parseConfig } from "../src/index.ts";
 import { SqliteSource } from "../src/sources/sqlite-source.ts";
-import { CHATS, expectCode, multiSourceToml, seedDatabase, tempDir, writeConfig } from "./helpers.ts";
+import {
+  CHATS,
+  expectCode,
+  multiSourceToml,
+  seedDatabase,
+  tempDir,
+  writeConfig,
+} from "./helpers.ts";
 
 async function setup(dir: ReturnType<typeof tempDir>) {
   await seedDatabase(dir.file("archive.db"), async (db) => {
     await db.updateChatUser(CHATS.archived, 1, "@arch", "In Archive");
     await db.updateChatUser(CHATS.primary, 1, "@arch-copy", "Archive copy of a primary chat");
   });
-  await seedDatabase(dir.file("external.db"), (db) => db.updateChatUser(CHATS.primary, 1, "@ext", "External"));
+  await seedDatabase(dir.file("external.db"), (db) =>
+    db.updateChatUser(CHATS.primary, 1, "@ext", "External"),
+  );
   return new DatabaseWrapper({ configPath: writeConfig(dir.path, multiSourceToml()) });
 }
 
@@ -26,16 +36,28 @@ describe("routing", () => {
     expect(explicit?.username).toBe("@ext");
     expect(explicit?.dataSource).toBe("external");
     // dataSource beats the chat mapping too
-    expect((await db.getChatUser(CHATS.archived, 1, { dataSource: "primary" }))).toBeNull();
+    expect(await db.getChatUser(CHATS.archived, 1, { dataSource: "primary" })).toBeNull();
     expect(db.explain({ chatId: CHATS.archived }).rule).toBe("chatMapping");
-    expect(db.explain({ chatId: 77 })).toMatchObject({ source: "primary", rule: "default", refused: false, generation: 1 });
-    expect(db.explain({ chatId: 77, dataSource: "archive" })).toMatchObject({ source: "archive", rule: "dataSource", mode: "readonly" });
+    expect(db.explain({ chatId: 77 })).toMatchObject({
+      source: "primary",
+      rule: "default",
+      refused: false,
+      generation: 1,
+    });
+    expect(db.explain({ chatId: 77, dataSource: "archive" })).toMatchObject({
+      source: "archive",
+      rule: "dataSource",
+      mode: "readonly",
+    });
   });
 
   test("an unknown explicit source is UNKNOWN_SOURCE, never the default", async () => {
     await using dir = tempDir();
     await using db = await setup(dir);
-    const e = await expectCode(db.getChatUser(CHATS.primary, 1, { dataSource: "archiv" }), "UNKNOWN_SOURCE");
+    const e = await expectCode(
+      db.getChatUser(CHATS.primary, 1, { dataSource: "archiv" }),
+      "UNKNOWN_SOURCE",
+    );
     expect(e.message).toContain("archiv");
     await expectCode(db.getChatUser(CHATS.primary, 1, { dataSource: "" }), "UNKNOWN_SOURCE");
   });
@@ -60,10 +82,18 @@ describe("routing", () => {
   test("a write through a readonly connection by raw SQL fails in the engine too", async () => {
     await using dir = tempDir();
     await seedDatabase(dir.file("ro.db"));
-    const config = parseConfig(`[database.sources.ro]\npath = "ro.db"\nreadonly = true\n`, { baseDir: dir.path });
+    const config = parseConfig(`[database.sources.ro]\npath = "ro.db"\nreadonly = true\n`, {
+      baseDir: dir.path,
+    });
     for (const immutable of [false, true]) {
-      const source = new SqliteSource({ ...(config.sources[0] as never), immutable, mode: immutable ? "immutable" : "readonly" });
-      expect(() => source._connection().run("INSERT INTO settings (key, value) VALUES ('x', 'y')")).toThrow(/readonly|read-only/i);
+      const source = new SqliteSource({
+        ...(config.sources[0] as SourceConfig),
+        immutable,
+        mode: immutable ? "immutable" : "readonly",
+      });
+      expect(() =>
+        source._connection().run("INSERT INTO settings (key, value) VALUES ('x', 'y')"),
+      ).toThrow(/readonly|read-only/i);
       await source.close();
     }
   });
@@ -73,8 +103,9 @@ describe("routing", () => {
     await seedDatabase(dir.file("archive.db"));
     await seedDatabase(dir.file("external.db"));
     const lines: string[] = [];
-    for (let i = 0; i < 1500; i++) lines.push(`${-1001000000000 - i * 7} = "${i % 2 ? "archive" : "external"}"`);
-    const toml = multiSourceToml().replace("-1001000000001 = \"archive\"", lines.join("\n"));
+    for (let i = 0; i < 1500; i++)
+      lines.push(`${-1001000000000 - i * 7} = "${i % 2 ? "archive" : "external"}"`);
+    const toml = multiSourceToml().replace('-1001000000001 = "archive"', lines.join("\n"));
     const config = loadConfig(writeConfig(dir.path, toml));
     expect(config.chatMapping.size).toBe(1500);
     await using db = new DatabaseWrapper({ config });
@@ -90,16 +121,30 @@ describe("legacy single-path mode", () => {
   test("a path string is one writable source named default", async () => {
     await using dir = tempDir();
     await using db = new DatabaseWrapper(dir.file("bot.db"));
-    expect(db.health().sources.map((s) => [s.name, s.mode, s.schemaVersion])).toEqual([["default", "read-write", 6]]);
+    expect(db.health().sources.map((s) => [s.name, s.mode, s.schemaVersion])).toEqual([
+      ["default", "read-write", 6],
+    ]);
     expect(await db.setChatSetting(5, "k", "v")).toBe(true);
     expect(await db.getChatSetting(5, "k")).toBe("v");
-    expect(db.explain({ chatId: 5, write: true })).toMatchObject({ source: "default", refused: false });
+    expect(db.explain({ chatId: 5, write: true })).toMatchObject({
+      source: "default",
+      refused: false,
+    });
   });
 
   test("{ dbPath, maxConnections, timeout } becomes the same default source", async () => {
     await using dir = tempDir();
-    await using db = new DatabaseWrapper({ dbPath: dir.file("bot.db"), maxConnections: 3, timeout: 2 });
-    expect(db.config.sources[0]).toMatchObject({ name: "default", maxConnections: 3, timeout: 2, readonly: false });
+    await using db = new DatabaseWrapper({
+      dbPath: dir.file("bot.db"),
+      maxConnections: 3,
+      timeout: 2,
+    });
+    expect(db.config.sources[0]).toMatchObject({
+      name: "default",
+      maxConnections: 3,
+      timeout: 2,
+      readonly: false,
+    });
     expect(await db.updateChatUser(1, 2, "@u", "U")).toBe(true);
     expect((await db.getChatUser(1, 2))?.dataSource).toBe("default");
   });
