@@ -10,6 +10,7 @@ import { DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT } from "./config/schema.ts";
 import type { ResolvedConfig, SourceConfig } from "./config/types.ts";
 import { DatabaseError } from "./errors.ts";
 import { type RouteExplanation, type RouteRequest, Router } from "./routing.ts";
+import { PostgresSource } from "./sources/postgres-source.ts";
 import type { Params, Query, ResultOf } from "./sources/query.ts";
 import type { Source, SourceHealth } from "./sources/source.ts";
 import { SqliteSource } from "./sources/sqlite-source.ts";
@@ -97,19 +98,11 @@ export function legacyConfig(
   });
 }
 
-/** Opens a source of the configured kind. Overridable so the Postgres source can plug in. */
+/** Opens a source of the configured kind. Overridable (tests inject failing sources). */
 export type SourceFactory = (config: SourceConfig) => Source;
 
-export const openSource: SourceFactory = (config) => {
-  if (config.type === "sqlite") return new SqliteSource(config);
-  throw new DatabaseError(
-    "CONFIG_INVALID",
-    `source ${config.name}: type "${config.type}" is not supported yet`,
-    {
-      source: config.name,
-    },
-  );
-};
+export const openSource: SourceFactory = (config) =>
+  config.type === "postgres" ? new PostgresSource(config) : new SqliteSource(config);
 
 export class WrapperCore extends EventEmitter<WrapperEvents> {
   protected gen: Generation;
