@@ -60,6 +60,7 @@ export async function migratePg(
     );
   }
   const applied: MigrationReport["applied"] = [];
+  let to = from;
   for (const m of migrations) {
     if (m.version <= from) continue;
     try {
@@ -74,15 +75,16 @@ export async function migratePg(
         return true;
       });
       if (ran) applied.push({ version: m.version, name: m.name });
+      to = m.version;
     } catch (e) {
       throw new DatabaseError(
         "QUERY_FAILED",
-        `source ${source}: migration ${m.version} (${m.name}) failed, schema stays at version ${applied.at(-1)?.version ?? from}: ${(e as Error).message}`,
+        `source ${source}: migration ${m.version} (${m.name}) failed, schema stays at version ${to}: ${(e as Error).message}`,
         { source, cause: e },
       );
     }
   }
-  return { from, to: Math.max(from, applied.at(-1)?.version ?? from), applied };
+  return { from, to, applied };
 }
 
 /**

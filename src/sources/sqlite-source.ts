@@ -154,7 +154,11 @@ export class SqliteSource implements Source {
     try {
       return this.#run(query, params) as ResultOf<Q>;
     } catch (e) {
-      throw e instanceof DatabaseError ? e : this.#wrap(e, "query");
+      if (e instanceof DatabaseError) throw e;
+      // A statement prepared before another connection changed the schema fails here, not at prepare.
+      const sql =
+        query.kind === "batch" ? query.steps.map((s) => s.query.sql).join(";") : query.sql;
+      throw (this.#db && diagnoseMismatch(this.#db, this.name, sql, e)) || this.#wrap(e, "query");
     }
   }
 
