@@ -224,6 +224,22 @@ describe.skipIf(!runPg)("postgres source", () => {
     await source.close();
   });
 
+  test("close drains: a query in flight finishes, later calls reject CLOSED", async () => {
+    await using schema = await pgSchema();
+    const source = new PostgresSource(pgSourceConfig("a", schema.url));
+    await source._ready();
+    const slow = source.exec(
+      one("SELECT pg_sleep(0.2) IS NULL AS done, ? AS x", (r) => r.x),
+      ["kept"],
+    );
+    await Bun.sleep(50);
+    const closing = source.close();
+    expect(await slow).toBe("kept");
+    await closing;
+    await expectCode(source.exec(settings.get, ["x"]), "CLOSED");
+    expect(source.health().state).toBe("unavailable");
+  });
+
   test("placeholders are numbered outside literals and comments", () => {
     expect(numberPlaceholders("SELECT '?', \"a?\" FROM t WHERE a = ? -- ?\nAND b = ?::int")).toBe(
       "SELECT '?', \"a?\" FROM t WHERE a = $1 -- ?\nAND b = $2::int",
@@ -264,8 +280,7 @@ describe.skipIf(!runPg)("postgres source", () => {
     const raw = source
       ._sql()
       .unsafe("INSERT INTO chat_settings (chat_id, key, value) VALUES (1, 'k', 'v')");
-    expect(raw).rejects.toMatchObject({ errno: "25006" });
-    await raw.catch(() => {});
+    await expect(raw).rejects.toMatchObject({ errno: "25006" });
     const now = "2026-01-01 00:00:00";
     await expectCode(source.exec(chatSettings.set, [chat, "k", "v", now, now]), "READONLY_SOURCE");
     expect(await db.getChatSettings(chat)).toEqual({});
