@@ -17,7 +17,7 @@ import { numberPlaceholders, PostgresSource } from "../src/sources/postgres-sour
 import { batch, fold, one, write } from "../src/sources/query.ts";
 import type { Source } from "../src/sources/source.ts";
 import { SqliteSource } from "../src/sources/sqlite-source.ts";
-import { expectCode, seedDatabase, tempDir } from "./helpers.ts";
+import { expectCode, nextEvent, seedDatabase, tempDir } from "./helpers.ts";
 import { closePgAdmin, PG_REQUIRED, pgFailure, pgSchema, pgSourceConfig, runPg } from "./pg.ts";
 
 afterAll(closePgAdmin);
@@ -351,6 +351,31 @@ describe.skipIf(!runPg)("mixed engines: Postgres primary + SQLite archive", () =
     );
     const created = (await db.getUserChats(user)).find((c) => c.chatId === shared)?.createdAt;
     expect(created).toBeInstanceOf(Date);
+  });
+
+  test("an unreachable Postgres source is skipped and reported by aggregation, fatal when strict", async () => {
+    await using dir = tempDir();
+    await using db = new DatabaseWrapper({
+      config: parseConfig(
+        `
+        [database]
+        default_source = "primary"
+        [database.sources.primary]
+        path = "primary.db"
+        [database.sources.gone]
+        type = "postgres"
+        url = "postgres://postgres@127.0.0.1:1/test"
+        readonly = true
+      `,
+        { baseDir: dir.path },
+      ),
+    });
+    await db.updateChatInfo(-5, { type: "group", title: "Here" });
+    const reported = nextEvent<{ source: string; error: { code: string } }>(db, "sourceError");
+    expect((await db.getAllGroupChats()).map((c) => c.title)).toEqual(["Here"]);
+    expect(await reported).toMatchObject({ source: "gone", error: { code: "SOURCE_UNAVAILABLE" } });
+    expect(db.health().sources.find((s) => s.name === "gone")?.state).toBe("unavailable");
+    await expectCode(db.getAllGroupChats({ strict: true }), "SOURCE_UNAVAILABLE");
   });
 });
 
