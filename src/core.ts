@@ -12,6 +12,7 @@ import { DatabaseError } from "./errors.ts";
 import { ConfigWatcher } from "./live/config-watcher.ts";
 import { SourceWatcher } from "./live/source-watcher.ts";
 import { type RouteExplanation, type RouteRequest, Router } from "./routing.ts";
+import { PostgresSource } from "./sources/postgres-source.ts";
 import type { Params, Query, ResultOf } from "./sources/query.ts";
 import type { Source, SourceHealth, SourceHooks } from "./sources/source.ts";
 import { SqliteSource } from "./sources/sqlite-source.ts";
@@ -108,16 +109,8 @@ export function legacyConfig(
 /** Opens a source of the configured kind. */
 export type SourceFactory = (config: SourceConfig, hooks: SourceHooks) => Source;
 
-export const openSource: SourceFactory = (config, hooks) => {
-  if (config.type === "sqlite") return new SqliteSource(config, hooks);
-  throw new DatabaseError(
-    "CONFIG_INVALID",
-    `source ${config.name}: type "${config.type}" is not supported yet`,
-    {
-      source: config.name,
-    },
-  );
-};
+export const openSource: SourceFactory = (config, hooks) =>
+  config.type === "postgres" ? new PostgresSource(config) : new SqliteSource(config, hooks);
 
 export class WrapperCore extends EventEmitter<WrapperEvents> {
   protected gen: Generation;

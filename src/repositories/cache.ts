@@ -41,7 +41,11 @@ function typedCache(type: CacheType) {
   return {
     /** params: key, notBefore (null = no expiry) ×2. */
     get: one(
-      `SELECT key, data, created_at, updated_at FROM ${table} WHERE key = ? AND (? IS NULL OR updated_at >= ?)`,
+      {
+        sqlite: `SELECT key, data, created_at, updated_at FROM ${table} WHERE key = ? AND (? IS NULL OR updated_at >= ?)`,
+        pg: `SELECT key, data, created_at, updated_at FROM ${table} WHERE key = ?
+          AND (?::timestamptz IS NULL OR updated_at >= ?::timestamptz)`,
+      },
       mapEntry,
     ),
     /** params: key, data, now, now. */

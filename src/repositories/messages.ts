@@ -43,12 +43,21 @@ export const messages = {
     `${SELECT} WHERE c.chat_id = ? AND c.user_id = ? ORDER BY ${NEWEST_FIRST} LIMIT ?`,
     mapMessage,
   ),
+  /** params: chatId, rootMessageId, thread×2. */
   byRoot: many(
-    `${SELECT} WHERE c.chat_id = ? AND c.root_message_id = ? AND (? IS NULL OR c.thread_id = ?)
-     ORDER BY ${OLDEST_FIRST}`,
+    {
+      sqlite: `${SELECT} WHERE c.chat_id = ? AND c.root_message_id = ? AND (? IS NULL OR c.thread_id = ?)
+        ORDER BY ${OLDEST_FIRST}`,
+      pg: `${SELECT} WHERE c.chat_id = ? AND c.root_message_id = ? AND (?::bigint IS NULL OR c.thread_id = ?::bigint)
+        ORDER BY ${OLDEST_FIRST}`,
+    },
     mapMessage,
   ),
-  /** params: chatId, since×2, till×2, thread×2, categories-json×2, limit (−1 = none). */
+  /**
+   * params: chatId, since×2, till×2, thread×2, categories-json×2, limit (−1 = none).
+   * PostgreSQL: the JSON is bound as text and cast (Bun would encode a string bound to a jsonb
+   * parameter as a JSON string), and LIMIT NULL means no limit.
+   */
   since: many(
     {
       sqlite: `${SELECT} WHERE c.chat_id = ? AND (? IS NULL OR c.date > ?) AND (? IS NULL OR c.date < ?)
@@ -58,7 +67,7 @@ export const messages = {
       pg: `${SELECT} WHERE c.chat_id = ? AND (?::timestamptz IS NULL OR c.date > ?::timestamptz)
         AND (?::timestamptz IS NULL OR c.date < ?::timestamptz)
         AND (?::bigint IS NULL OR c.thread_id = ?::bigint)
-        AND (?::jsonb IS NULL OR c.message_category IN (SELECT jsonb_array_elements_text(?::jsonb)))
+        AND (?::text IS NULL OR c.message_category IN (SELECT jsonb_array_elements_text(?::text::jsonb)))
         ORDER BY ${NEWEST_FIRST} LIMIT NULLIF(?::bigint, -1)`,
     },
     mapMessage,

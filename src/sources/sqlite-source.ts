@@ -278,7 +278,10 @@ export class SqliteSource implements Source {
               },
             );
       }
-      throw this.#wrap(e, "query");
+      // A statement prepared before another connection changed the schema fails here, not at prepare.
+      const sql =
+        query.kind === "batch" ? query.steps.map((s) => s.query.sql).join(";") : query.sql;
+      throw (this.#db && diagnoseMismatch(this.#db, this.name, sql, e)) || this.#wrap(e, "query");
     }
   }
 

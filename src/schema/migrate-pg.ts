@@ -1,0 +1,134 @@
+/**
+ * The schema on PostgreSQL: the same MIGRATIONS as SQLite, rendered with `ddl(…, "pg")`, each
+ * migration and its version bump in one transaction (PostgreSQL DDL is transactional too).
+ * Several bot processes may open one database at once, so every migration transaction takes a
+ * per-schema advisory lock and re-reads the version before applying anything.
+ */
+import type { SQL } from "bun";
+import { nowDb } from "../_internal/values.ts";
+import { DatabaseError } from "../errors.ts";
+import type { MigrationReport } from "./migrate.ts";
+import { expectedSchema } from "./migrate.ts";
+import {
+  ddl,
+  LAST_RUN_KEY,
+  LATEST_VERSION,
+  MIGRATIONS,
+  type Migration,
+  SETTINGS_DDL,
+  VERSION_KEY,
+} from "./migrations.ts";
+
+/** Anything that runs text with `$n` parameters: the pool, a reserved connection, a transaction. */
+type Runner = Pick<SQL, "unsafe">;
+
+const UPSERT_SETTING = `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)
+  ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`;
+
+/** Serializes migrations of one schema across processes; released at commit or rollback. */
+const LOCK = "SELECT pg_advisory_xact_lock(hashtext('chatdb-migrate:' || current_schema()))";
+
+/** `settings['db-migration-version']` in the current schema, or null when there is no settings table. */
+export async function readSchemaVersionPg(sql: Runner): Promise<number | null> {
+  const [probe] = await sql.unsafe("SELECT to_regclass('settings') IS NOT NULL AS present");
+  if (!probe?.present) return null;
+  const [row] = await sql.unsafe("SELECT value FROM settings WHERE key = $1", [VERSION_KEY]);
+  const n = Number(row?.value ?? 0);
+  return Number.isInteger(n) ? n : 0;
+}
+
+/**
+ * Brings the schema to the latest version. A database newer than the code is refused with
+ * SCHEMA_MISMATCH, as on SQLite. Safe to run from several processes at once.
+ */
+export async function migratePg(
+  sql: SQL,
+  source: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<MigrationReport> {
+  const latest = migrations[migrations.length - 1]?.version ?? 0;
+  const from = await sql.begin(async (tx) => {
+    await tx.unsafe(LOCK);
+    await tx.unsafe(ddl(SETTINGS_DDL, "pg"));
+    return (await readSchemaVersionPg(tx)) ?? 0;
+  });
+  if (from > latest) {
+    throw new DatabaseError(
+      "SCHEMA_MISMATCH",
+      `source ${source}: schema version ${from} is newer than this chatdb supports (${latest}); upgrade chatdb`,
+      { source },
+    );
+  }
+  const applied: MigrationReport["applied"] = [];
+  let to = from;
+  for (const m of migrations) {
+    if (m.version <= from) continue;
+    try {
+      const ran = await sql.begin(async (tx) => {
+        await tx.unsafe(LOCK);
+        // another process may have applied it while we waited for the lock
+        if (((await readSchemaVersionPg(tx)) ?? 0) >= m.version) return false;
+        for (const statement of m.up) await tx.unsafe(ddl(statement, "pg"));
+        const now = nowDb();
+        await tx.unsafe(UPSERT_SETTING, [VERSION_KEY, String(m.version), now]);
+        await tx.unsafe(UPSERT_SETTING, [LAST_RUN_KEY, now, now]);
+        return true;
+      });
+      if (ran) applied.push({ version: m.version, name: m.name });
+      to = m.version;
+    } catch (e) {
+      throw new DatabaseError(
+        "QUERY_FAILED",
+        `source ${source}: migration ${m.version} (${m.name}) failed, schema stays at version ${to}: ${(e as Error).message}`,
+        { source, cause: e },
+      );
+    }
+  }
+  return { from, to, applied };
+}
+
+/**
+ * Turns PostgreSQL's undefined table (42P01) / undefined column (42703) into SCHEMA_MISMATCH
+ * naming the source, table and column; undefined for any other error.
+ */
+export async function diagnoseMismatchPg(
+  sql: Runner,
+  source: string,
+  text: string,
+  error: unknown,
+): Promise<DatabaseError | undefined> {
+  const errno = (error as { errno?: string }).errno;
+  if (errno !== "42P01" && errno !== "42703") return undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  const version = await readSchemaVersionPg(sql).catch(() => null);
+  const context = `(schema version ${version ?? "unknown"}; chatdb expects ${LATEST_VERSION})`;
+  if (errno === "42P01") {
+    const name = /relation "(?:\w+\.)?(\w+)"/.exec(message)?.[1] ?? "?";
+    return new DatabaseError(
+      "SCHEMA_MISMATCH",
+      `source ${source}: table ${name} is missing ${context}`,
+      { source, cause: error },
+    );
+  }
+  const name = /column "?(?:\w+\.)?(\w+)"? does not exist/.exec(message)?.[1] ?? "?";
+  // The tables the query names that should have the column but, live, do not.
+  const candidates = [...expectedSchema()]
+    .filter(([t, cols]) => cols.has(name) && new RegExp(`\\b${t}\\b`).test(text))
+    .map(([t]) => t);
+  let table: string | undefined;
+  if (candidates.length > 0) {
+    const rows = await sql
+      .unsafe(
+        `SELECT t FROM unnest($1::text[]) AS t WHERE NOT EXISTS (SELECT 1 FROM information_schema.columns c
+         WHERE c.table_schema = current_schema() AND c.table_name = t AND c.column_name = $2)`,
+        [candidates, name],
+      )
+      .catch(() => []);
+    table = (rows[0] as { t?: string } | undefined)?.t;
+  }
+  const where = table ? `table ${table} has no column ${name}` : `column ${name} is missing`;
+  return new DatabaseError("SCHEMA_MISMATCH", `source ${source}: ${where} ${context}`, {
+    source,
+    cause: error,
+  });
+}

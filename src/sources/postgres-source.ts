@@ -1,0 +1,250 @@
+/**
+ * One PostgreSQL source on Bun's built-in client (`Bun.SQL`): a pool of `max_connections`
+ * connections, `timeout` seconds to connect. The wrapper's constructor is synchronous and a
+ * pool connects lazily, so the source starts opening at construction (migrations for a
+ * writable source, a schema-version probe for a readonly one) and every call awaits that.
+ * A failed open marks the source unavailable and is retried by the next call.
+ *
+ * Queries are the same data the SQLite source runs: `query.pg ?? query.sql`, with `?`
+ * placeholders numbered `$1..$n` once per query object. Bun keeps the named prepared
+ * statements per connection.
+ *
+ * Every connection runs with `TimeZone = UTC`, so the naive `YYYY-MM-DD HH:MM:SS` text chatdb
+ * binds means UTC, as on SQLite; a readonly source's connections also run with
+ * `default_transaction_read_only = on`, so the server refuses writes that slip past routing.
+ */
+import { SQL } from "bun";
+import type { SourceConfig } from "../config/types.ts";
+import { DatabaseError } from "../errors.ts";
+import type { MigrationReport } from "../schema/migrate.ts";
+import { diagnoseMismatchPg, migratePg, readSchemaVersionPg } from "../schema/migrate-pg.ts";
+import type { Params, Query, ResultOf, Row } from "./query.ts";
+import type { Source, SourceHealth, SourceState } from "./source.ts";
+
+/** Bun's codes for "could not reach or log in to the server". */
+const UNAVAILABLE_CODES =
+  /^ERR_POSTGRES_(CONNECTION_|TLS_|AUTHENTICATION|SASL|UNSUPPORTED_AUTH|UNKNOWN_AUTH|INVALID_SERVER|CHANNEL_BINDING)/;
+/** SQLSTATE classes meaning the same: connection exception, auth, no such database, shutting down. */
+const UNAVAILABLE_STATES = /^(08|28|3D|57P0)/;
+
+export class PostgresSource implements Source {
+  readonly name: string;
+  readonly config: SourceConfig;
+  readonly #sql: SQL;
+  /** Translated text per query object (`?` → `$n`), computed once. */
+  #texts = new WeakMap<object, string>();
+  #opening: Promise<void> | null = null;
+  #opened = false;
+  #state: SourceState = "unavailable";
+  #reason = "connecting";
+  #lastChange = new Date();
+  #schemaVersion: number | null = null;
+  #closing: Promise<void> | null = null;
+  /** What the last open's migration did (read-write sources). */
+  migration: MigrationReport | null = null;
+
+  constructor(config: SourceConfig) {
+    this.name = config.name;
+    this.config = config;
+    const connection: Record<string, string> = { TimeZone: "UTC" };
+    if (config.readonly) connection.default_transaction_read_only = "on";
+    this.#sql = new SQL({
+      url: config.url,
+      adapter: "postgres",
+      max: config.maxConnections,
+      connectionTimeout: config.timeout,
+      connection,
+    });
+    // Start now so the first call rarely waits; failures are kept in the state, not thrown here.
+    this.#ready().catch(() => {});
+  }
+
+  /** Resolves once the source is open (migrated); a failed open is retried on the next call. */
+  #ready(): Promise<void> {
+    if (this.#opened) return Promise.resolve();
+    this.#opening ??= this.#open().then(
+      () => {
+        this.#opened = true;
+        this.#setState("ok", "");
+      },
+      (e: unknown) => {
+        this.#opening = null;
+        const error = this.#wrap(e, "open");
+        this.#setState("unavailable", error.message);
+        throw error;
+      },
+    );
+    return this.#opening;
+  }
+
+  async #open(): Promise<void> {
+    if (this.config.readonly) {
+      this.#schemaVersion = await readSchemaVersionPg(this.#sql);
+      return;
+    }
+    this.migration = await migratePg(this.#sql, this.name);
+    this.#schemaVersion = this.migration.to;
+  }
+
+  /** `query.pg ?? query.sql` with `?` placeholders numbered, cached per query object. */
+  #text(query: { sql: string; pg: string | undefined }): string {
+    let text = this.#texts.get(query);
+    if (text === undefined) {
+      text = numberPlaceholders(query.pg ?? query.sql);
+      this.#texts.set(query, text);
+    }
+    return text;
+  }
+
+  async exec<Q extends Query>(query: Q, params: Params): Promise<ResultOf<Q>> {
+    this.#assertOpen();
+    if (!this.#opened) {
+      await this.#ready();
+      this.#assertOpen();
+    }
+    let text = "";
+    try {
+      const result = await this.#run(query, params, (t) => {
+        text = t;
+      });
+      if (this.#state !== "ok") this.#setState("ok", "");
+      return result as ResultOf<Q>;
+    } catch (e) {
+      if (e instanceof DatabaseError) throw e;
+      const mismatch = await diagnoseMismatchPg(this.#sql, this.name, text, e).catch(
+        () => undefined,
+      );
+      throw mismatch ?? this.#wrap(e, "query");
+    }
+  }
+
+  async #run(query: Query, params: Params, seen: (text: string) => void): Promise<unknown> {
+    const values = params as (string | number | boolean | null)[];
+    switch (query.kind) {
+      case "get": {
+        const text = this.#text(query);
+        seen(text);
+        const rows = (await this.#sql.unsafe(text, values)) as Row[];
+        return query.finish(rows[0] ?? null, this.name);
+      }
+      case "all": {
+        const text = this.#text(query);
+        seen(text);
+        return query.finish((await this.#sql.unsafe(text, values)) as Row[], this.name);
+      }
+      case "run": {
+        const text = this.#text(query);
+        seen(text);
+        return (await this.#sql.unsafe(text, values)).count > 0;
+      }
+      case "batch":
+        // One transaction; the first step decides: no change (a duplicate) → false, rest skipped.
+        return this.#sql.begin(async (tx) => {
+          for (let i = 0; i < query.steps.length; i++) {
+            const step = query.steps[i] as (typeof query.steps)[number];
+            const text = this.#text(step.query);
+            seen(text);
+            const args = step.params.map((k) => params[k] ?? null);
+            const changed = (await tx.unsafe(text, args)).count > 0;
+            if (i === 0 && !changed) return false;
+          }
+          return true;
+        });
+    }
+  }
+
+  /** The pool, for tests and tools that need the engine itself (e.g. a raw write). Internal. */
+  _sql(): SQL {
+    return this.#sql;
+  }
+
+  /** Resolves when the source is open; rejects with its typed error when it cannot be. Internal. */
+  _ready(): Promise<void> {
+    return this.#ready();
+  }
+
+  health(): SourceHealth {
+    return {
+      name: this.name,
+      type: "postgres",
+      mode: this.config.mode,
+      state: this.#state,
+      reason: this.#reason,
+      lastChange: this.#lastChange,
+      schemaVersion: this.#schemaVersion,
+    };
+  }
+
+  #setState(state: SourceState, reason: string): void {
+    this.#state = state;
+    this.#reason = reason;
+    this.#lastChange = new Date();
+  }
+
+  #assertOpen(): void {
+    if (this.#closing)
+      throw new DatabaseError("CLOSED", `source ${this.name} is closed`, { source: this.name });
+  }
+
+  /**
+   * Drains the pool: a migration in progress finishes, queries already sent may finish within
+   * `timeout` seconds, later calls reject with CLOSED. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#opening?.catch(() => {});
+      await this.#sql.close({ timeout: this.config.timeout });
+      this.#setState("unavailable", "closed");
+    })();
+    return this.#closing;
+  }
+
+  #wrap(e: unknown, during: string): DatabaseError {
+    if (e instanceof DatabaseError) return e;
+    const { code = "", errno = "" } = e as { code?: string; errno?: string };
+    const message = `source ${this.name} (${redactUrl(this.config.url)}): ${during} failed: ${(e as Error).message ?? String(e)}`;
+    const options = { source: this.name, cause: e };
+    if (this.#closing && code === "ERR_POSTGRES_CONNECTION_CLOSED")
+      return new DatabaseError("CLOSED", message, options);
+    if (UNAVAILABLE_CODES.test(code) || UNAVAILABLE_STATES.test(errno)) {
+      if (this.#opened) this.#setState("unavailable", message);
+      return new DatabaseError("SOURCE_UNAVAILABLE", message, options);
+    }
+    // read_only_sql_transaction: the server's half of readonly enforcement
+    if (errno === "25006") return new DatabaseError("READONLY_SOURCE", message, options);
+    return new DatabaseError("QUERY_FAILED", message, options);
+  }
+}
+
+/**
+ * `?` → `$1..$n`, outside string literals, quoted identifiers and comments. `?` is never a
+ * PostgreSQL operator in chatdb's queries (no jsonb `?`), so every other one is a placeholder.
+ */
+export function numberPlaceholders(sql: string): string {
+  let out = "";
+  let n = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i] as string;
+    if (c === "'" || c === '"') {
+      const end = sql.indexOf(c, i + 1);
+      const stop = end === -1 ? sql.length : end + 1;
+      out += sql.slice(i, stop);
+      i = stop - 1;
+    } else if (c === "-" && sql[i + 1] === "-") {
+      const end = sql.indexOf("\n", i);
+      const stop = end === -1 ? sql.length : end;
+      out += sql.slice(i, stop);
+      i = stop - 1;
+    } else if (c === "?") {
+      out += `$${++n}`;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/** The URL with its password replaced, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/^(\w+:\/\/[^:/@]*:)[^@]*@/, "$1***@");
+}

@@ -1,0 +1,90 @@
+/**
+ * PostgreSQL fixtures: the server URL (env CHATDB_PG_URL), whether it answers, and a fresh
+ * schema per test. Without a server the Postgres tests are skipped with a printed reason;
+ * with CHATDB_REQUIRE_PG=1 (set by .ci/run) they fail instead.
+ */
+import { SQL } from "bun";
+import type { SourceConfig } from "../src/config/types.ts";
+
+export const PG_URL = process.env.CHATDB_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const PG_REQUIRED = process.env.CHATDB_REQUIRE_PG === "1";
+
+async function probe(): Promise<string> {
+  const sql = new SQL({ url: PG_URL, max: 1, connectionTimeout: 3 });
+  try {
+    await sql.unsafe("SELECT 1");
+    return "";
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    await sql.close();
+  }
+}
+
+const failure = await probe();
+/** True when the server answered the probe. */
+export const pgAvailable = failure === "";
+/** Why the server did not answer ("" when it did). */
+export const pgFailure = failure;
+/** Run the Postgres tests: the server answers, or CI requires them (and they will fail). */
+export const runPg = pgAvailable || PG_REQUIRED;
+
+if (!pgAvailable) {
+  console.warn(
+    PG_REQUIRED
+      ? `chatdb: PostgreSQL at ${PG_URL} does not answer (${failure}) and CHATDB_REQUIRE_PG=1: the Postgres tests will FAIL`
+      : `chatdb: PostgreSQL at ${PG_URL} does not answer (${failure}): SKIPPING the Postgres tests (set CHATDB_PG_URL, or CHATDB_REQUIRE_PG=1 to fail instead)`,
+  );
+}
+
+let admin: SQL | undefined;
+let counter = 0;
+
+/** `url` with one more query parameter. */
+export function withParam(url: string, key: string, value: string): string {
+  return `${url}${url.includes("?") ? "&" : "?"}${key}=${encodeURIComponent(value)}`;
+}
+
+/**
+ * A fresh, empty schema, dropped (with everything in it) by `await using`. `url` selects it
+ * through `search_path`, so a source configured with it creates and reads its tables there.
+ */
+export async function pgSchema() {
+  admin ??= new SQL({ url: PG_URL, max: 2, connectionTimeout: 5 });
+  const name = `chatdb_t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+  await admin.unsafe(`CREATE SCHEMA ${name}`);
+  return {
+    name,
+    url: withParam(PG_URL, "search_path", name),
+    async [Symbol.asyncDispose]() {
+      await admin?.unsafe(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+    },
+  };
+}
+
+/** Closes the admin pool; call from afterAll. */
+export async function closePgAdmin(): Promise<void> {
+  await admin?.close();
+  admin = undefined;
+}
+
+/** A resolved Postgres source config. */
+export function pgSourceConfig(
+  name: string,
+  url: string,
+  extra: Partial<SourceConfig> = {},
+): SourceConfig {
+  const readonly = extra.readonly ?? false;
+  return Object.freeze({
+    name,
+    type: "postgres",
+    path: "",
+    url,
+    readonly,
+    immutable: false,
+    mode: readonly ? "readonly" : "read-write",
+    timeout: 5,
+    maxConnections: 3,
+    ...extra,
+  });
+}

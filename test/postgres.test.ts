@@ -1,0 +1,413 @@
+/**
+ * PostgreSQL sources: the source contract (run against SQLite too, with the same
+ * expectations), migrations, error typing, readonly enforcement by the server, and a
+ * mixed-engine wrapper (Postgres primary + SQLite archive) aggregating across both.
+ */
+
+import { Database } from "bun:sqlite";
+import { afterAll, describe, expect, test } from "bun:test";
+import { parseConfig } from "../src/config/load.ts";
+import type { Generation } from "../src/core.ts";
+import { DatabaseWrapper } from "../src/index.ts";
+import { messages } from "../src/repositories/messages.ts";
+import { chatSettings, settings } from "../src/repositories/settings.ts";
+import { users } from "../src/repositories/users.ts";
+import { LATEST_VERSION } from "../src/schema/migrations.ts";
+import { numberPlaceholders, PostgresSource } from "../src/sources/postgres-source.ts";
+import { batch, fold, one, write } from "../src/sources/query.ts";
+import type { Source } from "../src/sources/source.ts";
+import { SqliteSource } from "../src/sources/sqlite-source.ts";
+import { expectCode, nextEvent, seedDatabase, tempDir } from "./helpers.ts";
+import { closePgAdmin, PG_REQUIRED, pgFailure, pgSchema, pgSourceConfig, runPg } from "./pg.ts";
+
+afterAll(closePgAdmin);
+
+if (PG_REQUIRED) {
+  test("the PostgreSQL server answers (CHATDB_REQUIRE_PG=1)", () => {
+    expect(pgFailure).toBe("");
+  });
+}
+
+/** A place a source lives (a file, a schema), a way to open it, and raw SQL on it for set-up. */
+interface Location extends AsyncDisposable {
+  open(): Source;
+  /** Runs SQL on the location directly, bypassing the source. */
+  raw(sql: string): Promise<void>;
+}
+
+const engines: { name: string; run: boolean; location(): Promise<Location> }[] = [
+  {
+    name: "sqlite file",
+    run: true,
+    async location() {
+      const dir = tempDir();
+      const path = dir.file("bot.db");
+      const config = {
+        name: "main",
+        type: "sqlite" as const,
+        path,
+        url: "",
+        readonly: false,
+        immutable: false,
+        mode: "read-write" as const,
+        timeout: 5,
+        maxConnections: 1,
+      };
+      return {
+        open: () => new SqliteSource(config),
+        async raw(sql) {
+          const db = new Database(path);
+          db.run(sql);
+          db.close();
+        },
+        [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose](),
+      };
+    },
+  },
+  {
+    name: "postgres",
+    run: runPg,
+    async location() {
+      const schema = await pgSchema();
+      const admin = new PostgresSource(pgSourceConfig("admin", schema.url));
+      return {
+        open: () => new PostgresSource(pgSourceConfig("main", schema.url)),
+        async raw(sql) {
+          await admin._sql().unsafe(sql);
+        },
+        async [Symbol.asyncDispose]() {
+          await admin.close();
+          await schema[Symbol.asyncDispose]();
+        },
+      };
+    },
+  },
+];
+
+const countStats = one("SELECT messages_count AS n FROM chat_stats WHERE chat_id = ?", (r) =>
+  Number(r.n),
+);
+const countMessages = fold("SELECT count(*) AS n FROM chat_messages", (rows) => Number(rows[0]?.n));
+
+for (const engine of engines) {
+  describe.skipIf(!engine.run)(`source contract: ${engine.name}`, () => {
+    test("opens migrated to the latest version and reports it in health", async () => {
+      await using loc = await engine.location();
+      const source = loc.open();
+      expect(await source.exec(settings.get, ["db-migration-version"])).toBe(
+        String(LATEST_VERSION),
+      );
+      expect(source.health()).toMatchObject({
+        name: "main",
+        state: "ok",
+        reason: "",
+        schemaVersion: 6,
+      });
+      await source.close();
+      // a second open applies nothing
+      const again = loc.open() as Source & { migration: { applied: unknown[] } | null };
+      await again.exec(settings.get, ["x"]);
+      expect(again.migration?.applied).toEqual([]);
+      await again.close();
+    });
+
+    test("runs get, all and run: run is true only when a row changed", async () => {
+      await using loc = await engine.location();
+      const source = loc.open();
+      const now = "2026-01-02 03:04:05.678";
+      expect(await source.exec(chatSettings.set, [-100, "lang", "en", now, now])).toBe(true);
+      expect(await source.exec(chatSettings.set, [-100, "tz", "UTC", now, now])).toBe(true);
+      expect(await source.exec(chatSettings.get, [-100, "lang"])).toBe("en");
+      expect(await source.exec(chatSettings.get, [-100, "nope"])).toBeNull();
+      expect(await source.exec(chatSettings.all, [-100])).toEqual({ lang: "en", tz: "UTC" });
+      expect(await source.exec(chatSettings.unset, [-100, "nope"])).toBe(false);
+      expect(await source.exec(chatSettings.unset, [-100, "tz"])).toBe(true);
+      await source.close();
+    });
+
+    test("runs a batch in one transaction; a duplicate first step is false and stops", async () => {
+      await using loc = await engine.location();
+      const source = loc.open();
+      const save = (id: number) =>
+        [-100, id, "2026-01-02 10:00:00", 7, null, 0, null, "hi"].concat([
+          "text",
+          "user",
+          null,
+          null,
+          "2026-01-02 10:00:01",
+          "2026-01-02 00:00:00",
+        ]);
+      expect(await source.exec(messages.save, save(1))).toBe(true);
+      expect(await source.exec(messages.save, save(2))).toBe(true);
+      expect(await source.exec(messages.save, save(1))).toBe(false);
+      expect(await source.exec(countStats, [-100])).toBe(2);
+      // a failing later step rolls the first one back
+      const broken = batch([
+        {
+          query: messages.save.steps[0]?.query as never,
+          params: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+        },
+        { query: write("INSERT INTO no_such_table (x) VALUES (?)"), params: [0] },
+      ]);
+      await expectCode(() => source.exec(broken, save(3)), "SCHEMA_MISMATCH");
+      expect(await source.exec(countMessages, [])).toBe(2);
+      await source.close();
+    });
+
+    test("a missing table or column is SCHEMA_MISMATCH naming the table and column", async () => {
+      await using loc = await engine.location();
+      const source = loc.open();
+      await source.exec(settings.get, ["x"]);
+      await loc.raw("ALTER TABLE chat_users DROP COLUMN metadata");
+      await loc.raw("DROP TABLE chat_topics");
+      const column = await expectCode(() => source.exec(users.get, [1, 2]), "SCHEMA_MISMATCH");
+      expect(column.message).toContain("table chat_users has no column metadata");
+      expect(column.source).toBe("main");
+      const table = await expectCode(
+        () =>
+          source.exec(
+            one("SELECT * FROM chat_topics", (r) => r),
+            [],
+          ),
+        "SCHEMA_MISMATCH",
+      );
+      expect(table.message).toContain("table chat_topics is missing");
+      await source.close();
+    });
+
+    test("calls after close reject with CLOSED", async () => {
+      await using loc = await engine.location();
+      const source = loc.open();
+      await source.close();
+      await source.close();
+      await expectCode(() => source.exec(settings.get, ["x"]), "CLOSED");
+    });
+  });
+}
+
+describe.skipIf(!runPg)("postgres source", () => {
+  test("two processes opening one fresh database migrate it once", async () => {
+    await using schema = await pgSchema();
+    const a = new PostgresSource(pgSourceConfig("a", schema.url));
+    const b = new PostgresSource(pgSourceConfig("b", schema.url));
+    await Promise.all([a._ready(), b._ready()]);
+    expect((a.migration?.applied.length ?? 0) + (b.migration?.applied.length ?? 0)).toBe(6);
+    expect([a.health().schemaVersion, b.health().schemaVersion]).toEqual([6, 6]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  test("a schema newer than chatdb is refused with SCHEMA_MISMATCH", async () => {
+    await using schema = await pgSchema();
+    const a = new PostgresSource(pgSourceConfig("a", schema.url));
+    await a.exec(settings.set, [
+      "db-migration-version",
+      "99",
+      "2026-01-01 00:00:00",
+      "2026-01-01 00:00:00",
+    ]);
+    await a.close();
+    const b = new PostgresSource(pgSourceConfig("b", schema.url));
+    const e = await expectCode(b.exec(settings.get, ["x"]), "SCHEMA_MISMATCH");
+    expect(e.message).toContain("newer");
+    expect(b.health().state).toBe("unavailable");
+    await b.close();
+  });
+
+  test("an unreachable server is SOURCE_UNAVAILABLE, in health too, never a crash at construction", async () => {
+    const source = new PostgresSource(
+      pgSourceConfig("gone", "postgres://postgres@127.0.0.1:1/test"),
+    );
+    const e = await expectCode(source.exec(settings.get, ["x"]), "SOURCE_UNAVAILABLE");
+    expect(e.source).toBe("gone");
+    expect(source.health()).toMatchObject({ type: "postgres", state: "unavailable" });
+    expect(source.health().reason).toContain("gone");
+    await source.close();
+  });
+
+  test("close drains: a query in flight finishes, later calls reject CLOSED", async () => {
+    await using schema = await pgSchema();
+    const source = new PostgresSource(pgSourceConfig("a", schema.url));
+    await source._ready();
+    const slow = source.exec(
+      one("SELECT pg_sleep(0.2) IS NULL AS done, ? AS x", (r) => r.x),
+      ["kept"],
+    );
+    await Bun.sleep(50);
+    const closing = source.close();
+    expect(await slow).toBe("kept");
+    await closing;
+    await expectCode(source.exec(settings.get, ["x"]), "CLOSED");
+    expect(source.health().state).toBe("unavailable");
+  });
+
+  test("placeholders are numbered outside literals and comments", () => {
+    expect(numberPlaceholders("SELECT '?', \"a?\" FROM t WHERE a = ? -- ?\nAND b = ?::int")).toBe(
+      "SELECT '?', \"a?\" FROM t WHERE a = $1 -- ?\nAND b = $2::int",
+    );
+  });
+
+  test("a readonly source is refused by routing and by the server", async () => {
+    await using schema = await pgSchema();
+    const chat = -1009;
+    {
+      await using seed = new DatabaseWrapper({ config: pgOnly(schema.url) });
+      await seed.updateChatUser(chat, 1, "@ro", "Read Only");
+    }
+    await using db = new DatabaseWrapper({
+      config: parseConfig(`
+        [database]
+        default_source = "primary"
+        [database.sources.primary]
+        path = ":memory:"
+        [database.sources.archive]
+        type = "postgres"
+        url = "${schema.url}"
+        readonly = true
+        [database.chat_mapping]
+        ${chat} = "archive"
+      `),
+    });
+    expect((await db.getChatUser(chat, 1))?.dataSource).toBe("archive");
+    const refused = await expectCode(db.updateChatUser(chat, 1, "@x", "X"), "READONLY_SOURCE");
+    expect(refused.source).toBe("archive");
+    expect(db.health().sources.find((s) => s.name === "archive")).toMatchObject({
+      type: "postgres",
+      mode: "readonly",
+      schemaVersion: 6,
+    });
+    // past routing: the server refuses on the source's own connections
+    const source = sourceOf(db, "archive") as PostgresSource;
+    const raw = source
+      ._sql()
+      .unsafe("INSERT INTO chat_settings (chat_id, key, value) VALUES (1, 'k', 'v')");
+    await expect(raw).rejects.toMatchObject({ errno: "25006" });
+    const now = "2026-01-01 00:00:00";
+    await expectCode(source.exec(chatSettings.set, [chat, "k", "v", now, now]), "READONLY_SOURCE");
+    expect(await db.getChatSettings(chat)).toEqual({});
+  });
+
+  test("a readonly source never creates or migrates the schema", async () => {
+    await using schema = await pgSchema();
+    const source = new PostgresSource(pgSourceConfig("ro", schema.url, { readonly: true }));
+    await expectCode(source.exec(users.get, [1, 2]), "SCHEMA_MISMATCH");
+    expect(source.health().schemaVersion).toBeNull();
+    await source.close();
+  });
+});
+
+describe.skipIf(!runPg)("mixed engines: Postgres primary + SQLite archive", () => {
+  test("getUserChats and getAllGroupChats deduplicate across engines, home source wins", async () => {
+    await using schema = await pgSchema();
+    await using dir = tempDir();
+    const [archived, shared, fresh, user] = [-1001, -1002, -1003, 7];
+    await seedDatabase(dir.file("archive.db"), async (a) => {
+      await a.updateChatInfo(archived, { type: "supergroup", title: "Old" });
+      await a.updateChatInfo(shared, { type: "group", title: "Stale copy" });
+      await a.updateChatUser(archived, user, "@u", "U");
+      await a.updateChatUser(shared, user, "@u", "U");
+    });
+    await using db = new DatabaseWrapper({
+      config: parseConfig(
+        `
+        [database]
+        default_source = "primary"
+        [database.sources.primary]
+        type = "postgres"
+        url = "${schema.url}"
+        [database.sources.archive]
+        path = "archive.db"
+        readonly = true
+        [database.chat_mapping]
+        ${archived} = "archive"
+      `,
+        { baseDir: dir.path },
+      ),
+    });
+    await db.updateChatInfo(shared, { type: "group", title: "Live" });
+    await db.updateChatInfo(fresh, { type: "private" });
+    await db.updateChatUser(shared, user, "@u", "U");
+    await db.updateChatUser(fresh, user, "@u", "U");
+
+    const tag = (cs: { chatId: number; title: string | null; dataSource: string }[]) =>
+      cs.map((c) => [c.chatId, c.title, c.dataSource]).sort();
+    expect(tag(await db.getUserChats(user))).toEqual(
+      [
+        [archived, "Old", "archive"],
+        [shared, "Live", "primary"],
+        [fresh, null, "primary"],
+      ].sort(),
+    );
+    expect(tag(await db.getAllGroupChats())).toEqual(
+      [
+        [archived, "Old", "archive"],
+        [shared, "Live", "primary"],
+      ].sort(),
+    );
+    expect(tag(await db.getAllGroupChats({ dataSource: "archive" }))).toEqual(
+      [
+        [archived, "Old", "archive"],
+        [shared, "Stale copy", "archive"],
+      ].sort(),
+    );
+    const created = (await db.getUserChats(user)).find((c) => c.chatId === shared)?.createdAt;
+    expect(created).toBeInstanceOf(Date);
+  });
+
+  test("an unreachable Postgres source is skipped and reported by aggregation, fatal when strict", async () => {
+    await using dir = tempDir();
+    await using db = new DatabaseWrapper({
+      config: parseConfig(
+        `
+        [database]
+        default_source = "primary"
+        [database.sources.primary]
+        path = "primary.db"
+        [database.sources.gone]
+        type = "postgres"
+        url = "postgres://postgres@127.0.0.1:1/test"
+        readonly = true
+      `,
+        { baseDir: dir.path },
+      ),
+    });
+    await db.updateChatInfo(-5, { type: "group", title: "Here" });
+    const reported = nextEvent<{ source: string; error: { code: string } }>(db, "sourceError");
+    expect((await db.getAllGroupChats()).map((c) => c.title)).toEqual(["Here"]);
+    expect(await reported).toMatchObject({ source: "gone", error: { code: "SOURCE_UNAVAILABLE" } });
+    expect(db.health().sources.find((s) => s.name === "gone")?.state).toBe("unavailable");
+    await expectCode(db.getAllGroupChats({ strict: true }), "SOURCE_UNAVAILABLE");
+  });
+});
+
+describe("postgres config", () => {
+  test("discrete host/port/user/password/database keys build the url", () => {
+    const config = parseConfig(`
+      [database.sources.pg]
+      type = "postgres"
+      host = "db.example"
+      port = 6543
+      user = "bot"
+      password = "p@ss"
+      database = "chat"
+      max_connections = 7
+      timeout = 2.5
+    `);
+    expect(config.sources[0]).toMatchObject({
+      type: "postgres",
+      url: "postgres://bot:p%40ss@db.example:6543/chat",
+      maxConnections: 7,
+      timeout: 2.5,
+    });
+  });
+});
+
+/** A config with one writable Postgres source named primary. */
+function pgOnly(url: string) {
+  return parseConfig(`[database.sources.primary]\ntype = "postgres"\nurl = "${url}"\n`);
+}
+
+function sourceOf(db: DatabaseWrapper, name: string): Source {
+  const source = (db as unknown as { gen: Generation }).gen.sources.get(name);
+  if (!source) throw new Error(`no source ${name}`);
+  return source;
+}
