@@ -13,6 +13,7 @@ import { EventEmitter } from "node:events";
 import {
   closeSync,
   existsSync,
+  mkdirSync,
   openSync,
   readFileSync,
   rmSync,
@@ -96,6 +97,7 @@ export class SnapshotPublisher extends EventEmitter<SyncEvents> {
    * another live sidecar owns the target.
    */
   start(): void {
+    mkdirSync(dirname(this.config.to), { recursive: true });
     this.#takeLock();
     const cleaned = cleanStaleTemps(this.config.to);
     if (cleaned.length > 0) this.emit("cleaned", { name: this.config.name, paths: cleaned });
