@@ -302,7 +302,7 @@ describe("chatdb archive", () => {
     expect(chatRows(dir.file("cold/cold.db"), MOVED)).toBe(chatRows(dir.file("primary.db"), MOVED));
   });
 
-  test("refuses to delete from a readonly source and names unknown targets", async () => {
+  test("refuses a --from that is not where the chat routes, and names unknown targets", async () => {
     await using dir = tempDir();
     const config = await fixture(dir);
     const ro = chatdb([
