@@ -1,0 +1,140 @@
+/** `migrate`, `archive` and `sync`: the commands that write. */
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { type ArchiveCheckpoint, archiveChat } from "../../src/archive/archive-chat.ts";
+import type { ResolvedConfig } from "../../src/config/types.ts";
+import { DatabaseError } from "../../src/errors.ts";
+import { migrateSqlite, readSchemaVersion } from "../../src/schema/migrate.ts";
+import { Sidecar } from "../../src/sync/sidecar.ts";
+import { EXIT, Progress, table } from "./output.ts";
+
+/** `migrate`: each writable SQLite source to the latest schema, one line per step. */
+export function migrate(config: ResolvedConfig): number {
+  let failed = 0;
+  for (const s of config.sources) {
+    const head = `${s.name}:`;
+    if (s.type !== "sqlite") {
+      process.stdout.write(`${head} skipped (${s.type} is not migrated by this build)\n`);
+      continue;
+    }
+    if (s.path === ":memory:") {
+      process.stdout.write(`${head} skipped (in-memory)\n`);
+      continue;
+    }
+    if (s.readonly) {
+      process.stdout.write(`${head} skipped (${s.mode}: never migrated)\n`);
+      continue;
+    }
+    try {
+      mkdirSync(dirname(s.path), { recursive: true });
+      const db = new Database(s.path, { create: true, readwrite: true });
+      try {
+        db.run("PRAGMA journal_mode = WAL");
+        db.run(`PRAGMA busy_timeout = ${Math.round(s.timeout * 1000)}`);
+        const before = readSchemaVersion(db);
+        const report = migrateSqlite(db, s.name);
+        for (const step of report.applied) {
+          process.stdout.write(`${head} applied ${step.version} (${step.name})\n`);
+        }
+        process.stdout.write(
+          report.applied.length === 0
+            ? `${head} up to date (version ${report.to})\n`
+            : `${head} version ${before ?? "none"} → ${report.to}\n`,
+        );
+      } finally {
+        db.close(false);
+      }
+    } catch (e) {
+      failed++;
+      const code = e instanceof DatabaseError ? e.code : "QUERY_FAILED";
+      process.stderr.write(`${head} error ${code}: ${(e as Error).message}\n`);
+    }
+  }
+  return failed === 0 ? EXIT.ok : EXIT.problems;
+}
+
+/** `archive`: move one chat into an archive source (see src/archive/archive-chat.ts). */
+export function archive(
+  config: ResolvedConfig,
+  args: { chatId: number; to: string; from: string | undefined; delete: boolean },
+): number {
+  const progress = new Progress();
+  // Test hook: CHATDB_ARCHIVE_KILL_AT=<checkpoint> kills this process there, as a crash would.
+  const killAt = process.env.CHATDB_ARCHIVE_KILL_AT as ArchiveCheckpoint | undefined;
+  const report = archiveChat({
+    config,
+    chatId: args.chatId,
+    to: args.to,
+    from: args.from,
+    delete: args.delete,
+    onProgress: (p) =>
+      progress.update(p.table ? `${p.phase} ${p.table}` : p.phase, p.done, p.total),
+    checkpoint: (name) => {
+      if (name === killAt) process.kill(process.pid, "SIGKILL");
+    },
+  });
+  progress.done();
+  process.stdout.write(
+    `${table(
+      ["table", "source rows", "archive rows"],
+      report.tables.map((t) => [t.table, String(t.source), String(t.archive)]),
+    )}\n`,
+  );
+  const rows = report.tables.reduce((n, t) => n + t.source, 0);
+  process.stdout.write(
+    `copied ${rows} rows of chat ${report.chatId}: ${report.from} → ${report.to} (verified)\n`,
+  );
+  process.stdout.write(
+    report.mapping === "added"
+      ? `mapped chat ${report.chatId} to ${report.to} in ${config.file}\n`
+      : `chat ${report.chatId} was already mapped to ${report.to}\n`,
+  );
+  if (report.deleted !== null) {
+    process.stdout.write(
+      `deleted ${report.deleted} rows of chat ${report.chatId} from ${report.from}\n`,
+    );
+  }
+  return EXIT.ok;
+}
+
+/** `sync`: the sidecar, until SIGINT/SIGTERM (or one round with --once). */
+export async function sync(
+  config: ResolvedConfig,
+  opts: { once: boolean; pollMs: number | undefined; watch: boolean },
+): Promise<number> {
+  const sidecar = new Sidecar(config.sync, { pollMs: opts.pollMs, watch: opts.watch });
+  const time = () => new Date().toISOString().slice(11, 23);
+  let errors = 0;
+  sidecar.on("published", (e) =>
+    process.stdout.write(
+      `${time()} published ${e.name} → ${e.to} (${e.bytes} bytes, vacuum ${e.vacuumMs.toFixed(1)} ms, total ${e.totalMs.toFixed(1)} ms, ${e.reason})\n`,
+    ),
+  );
+  sidecar.on("error", (e) => {
+    errors++;
+    process.stderr.write(`${time()} error ${e.error.code} ${e.name}: ${e.error.message}\n`);
+  });
+  sidecar.on("waiting", (e) => process.stderr.write(`${time()} waiting ${e.name}: ${e.reason}\n`));
+  sidecar.on("cleaned", (e) =>
+    process.stderr.write(`${time()} cleaned ${e.name}: removed stale ${e.paths.join(", ")}\n`),
+  );
+  if (opts.once) {
+    sidecar.start();
+    await sidecar.close();
+    const missing = sidecar.publishers.filter((p) => p.count === 0).length;
+    return errors > 0 || missing > 0 ? EXIT.problems : EXIT.ok;
+  }
+  const stopped = new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+  sidecar.start();
+  process.stdout.write(
+    `${time()} syncing ${config.sync.map((s) => s.name).join(", ")} (pid ${process.pid})\n`,
+  );
+  const signal = await stopped;
+  await sidecar.close();
+  process.stdout.write(`${time()} ${signal}: stopped cleanly\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,296 @@
+/**
+ * The publisher for one `[sync.NAME]`: watches `from` cheaply and publishes a snapshot to `to`
+ * when it changed, at most once per `interval`.
+ *
+ * `from` is someone else's live database, so it is only ever read, through ONE persistent
+ * `{ readonly: true }` connection with a busy timeout: never created, never written, never
+ * migrated, no `-wal`/`-shm` games. Change detection is `PRAGMA data_version` (≈ 4 µs; it
+ * moves when another connection commits) plus the file's dev+inode (a replaced file needs a
+ * reopen), polled on a timer; an optional folder watch only makes the next poll come sooner.
+ */
+import { Database } from "bun:sqlite";
+import { EventEmitter } from "node:events";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { type FSWatcher, watch } from "chokidar";
+import type { SyncConfig } from "../config/types.ts";
+import { DatabaseError } from "../errors.ts";
+import { cleanStaleTemps, isAlive, publishSnapshot, tempPathFor } from "./snapshot.ts";
+
+/** Events a publisher (and the {@link Sidecar}) emits. The library prints nothing. */
+export interface SyncEvents {
+  /** A new snapshot is in place at `to`. */
+  published: [
+    {
+      name: string;
+      from: string;
+      to: string;
+      bytes: number;
+      vacuumMs: number;
+      totalMs: number;
+      /** Why: "start", "change", "replaced" (from's file was swapped), "target-missing". */
+      reason: string;
+    },
+  ];
+  /** A publish or an open failed; the publisher keeps polling and retries. */
+  error: [{ name: string; error: DatabaseError }];
+  /** `from` is missing; nothing is published until it appears. Emitted once per absence. */
+  waiting: [{ name: string; reason: string }];
+  /** Temp files left by a killed publisher were removed at start. */
+  cleaned: [{ name: string; paths: string[] }];
+}
+
+export interface PublisherOptions {
+  /** Poll period in ms. Default: min(100, interval). */
+  pollMs?: number | undefined;
+  /** Also watch `from`'s folder so a commit is noticed before the next poll. Default false. */
+  watch?: boolean | undefined;
+  /** busy_timeout of the reading connection, ms. Default 5000. */
+  busyTimeoutMs?: number | undefined;
+}
+
+interface Identity {
+  dev: number;
+  ino: number;
+}
+
+export class SnapshotPublisher extends EventEmitter<SyncEvents> {
+  readonly config: SyncConfig;
+  readonly #pollMs: number;
+  readonly #busyMs: number;
+  readonly #watch: boolean;
+  #db: Database | null = null;
+  #identity: Identity | null = null;
+  /** data_version and identity as of the last publish; null = publish at next chance. */
+  #published: { version: number; identity: Identity } | null = null;
+  #lastStart = Number.NEGATIVE_INFINITY;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #watcher: FSWatcher | null = null;
+  #waiting = false;
+  #lastError = "";
+  #closing: Promise<void> | undefined;
+  #lock: string;
+  /** Number of snapshots published so far. */
+  count = 0;
+
+  constructor(config: SyncConfig, options: PublisherOptions = {}) {
+    super();
+    this.config = config;
+    this.#pollMs = options.pollMs ?? Math.min(100, config.interval * 1000);
+    this.#busyMs = options.busyTimeoutMs ?? 5000;
+    this.#watch = options.watch ?? false;
+    this.#lock = join(dirname(config.to), `.${basename(config.to)}.lock`);
+  }
+
+  /**
+   * Takes the target's lock (one publisher per target, across processes), removes stale temp
+   * files, publishes a first snapshot and starts polling. Throws SOURCE_UNAVAILABLE when
+   * another live sidecar owns the target.
+   */
+  start(): void {
+    mkdirSync(dirname(this.config.to), { recursive: true });
+    this.#takeLock();
+    const cleaned = cleanStaleTemps(this.config.to);
+    if (cleaned.length > 0) this.emit("cleaned", { name: this.config.name, paths: cleaned });
+    if (this.#watch) {
+      // The folder, not the file: a file watch goes silent after rename-over (notes).
+      this.#watcher = watch(dirname(this.config.from), { depth: 0, ignoreInitial: true });
+      this.#watcher.on("all", (_event, path) => {
+        if (path.startsWith(this.config.from)) this.#schedule(0);
+      });
+    }
+    this.tick();
+  }
+
+  /** One poll: reopen on replacement, publish if changed and the interval allows. */
+  tick(): void {
+    if (this.#closing) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    let delay = this.#pollMs;
+    try {
+      const reason = this.#changeReason();
+      if (reason !== null) {
+        const wait = this.#lastStart + this.config.interval * 1000 - performance.now();
+        if (wait > 0) delay = Math.min(delay, Math.ceil(wait));
+        else this.#publish(reason);
+      }
+      this.#lastError = "";
+    } catch (e) {
+      this.#fail(e);
+    }
+    this.#schedule(delay);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#closing) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.tick(), ms);
+  }
+
+  /** Why a snapshot is due, or null when `to` is current. */
+  #changeReason(): string | null {
+    const { from, to } = this.config;
+    const id = identityOf(from);
+    if (id === null) {
+      this.#close();
+      if (!this.#waiting) {
+        this.#waiting = true;
+        this.emit("waiting", { name: this.config.name, reason: `${from} does not exist` });
+      }
+      return null;
+    }
+    this.#waiting = false;
+    let replaced = false;
+    if (this.#db === null || !sameIdentity(id, this.#identity)) {
+      replaced = this.#db !== null;
+      this.#open(id);
+    }
+    const db = this.#db as Database;
+    const version = (db.query("PRAGMA data_version").get() as { data_version: number })
+      .data_version;
+    if (this.#published === null) return "start";
+    if (replaced || !sameIdentity(id, this.#published.identity)) return "replaced";
+    if (version !== this.#published.version) return "change";
+    if (!existsSync(to)) return "target-missing";
+    return null;
+  }
+
+  #open(id: Identity): void {
+    this.#close();
+    // Never `create`: a missing file must stay missing (and not become an empty database).
+    const db = new Database(this.config.from, { readonly: true });
+    try {
+      db.run(`PRAGMA busy_timeout = ${this.#busyMs}`);
+      db.query("SELECT count(*) FROM sqlite_master").get();
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    this.#db = db;
+    this.#identity = id;
+    // A new file: its data_version sequence restarts, so compare identities, not versions.
+  }
+
+  #publish(reason: string): void {
+    const db = this.#db as Database;
+    const identity = this.#identity as Identity;
+    const version = (db.query("PRAGMA data_version").get() as { data_version: number })
+      .data_version;
+    this.#lastStart = performance.now();
+    const result = publishSnapshot(db, this.config.to, tempPathFor(this.config.to));
+    this.#published = { version, identity };
+    this.count++;
+    this.emit("published", {
+      name: this.config.name,
+      from: this.config.from,
+      to: this.config.to,
+      ...result,
+      reason,
+    });
+  }
+
+  /** Publishes now if `from` is there, regardless of change and interval. */
+  publishNow(reason = "forced"): void {
+    const id = identityOf(this.config.from);
+    if (id === null) throw unavailable(this.config, `${this.config.from} does not exist`);
+    if (this.#db === null || !sameIdentity(id, this.#identity)) this.#open(id);
+    this.#publish(reason);
+  }
+
+  #fail(e: unknown): void {
+    const error =
+      e instanceof DatabaseError
+        ? e
+        : new DatabaseError(
+            "QUERY_FAILED",
+            `sync ${this.config.name}: ${(e as Error).message ?? String(e)}`,
+            { source: this.config.name, cause: e },
+          );
+    // A persistent failure (say, a corrupt `from`) is reported once, not every poll.
+    // EventEmitter throws on an "error" nobody listens to; a sidecar must not die of that.
+    if (error.message !== this.#lastError && this.listenerCount("error") > 0) {
+      this.emit("error", { name: this.config.name, error });
+    }
+    this.#lastError = error.message;
+    this.#close();
+  }
+
+  #takeLock(): void {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(this.#lock, "wx");
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+        const owner = Number(readText(this.#lock));
+        if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+          throw unavailable(
+            this.config,
+            `${this.config.to} is published by another sidecar (pid ${owner}, lock ${this.#lock})`,
+          );
+        }
+        rmSync(this.#lock, { force: true }); // stale: its owner died
+      }
+    }
+  }
+
+  #close(): void {
+    this.#db?.close(false);
+    this.#db = null;
+    this.#identity = null;
+  }
+
+  /**
+   * Stops polling and closes the connection. Publishing is synchronous, so no snapshot is ever
+   * half-done when this runs; a killed process leaves a temp file that the next start removes.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = null;
+      await this.#watcher?.close();
+      this.#close();
+      if (readText(this.#lock) === String(process.pid)) rmSync(this.#lock, { force: true });
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function identityOf(path: string): Identity | null {
+  try {
+    const s = statSync(path);
+    return { dev: s.dev, ino: s.ino };
+  } catch {
+    return null;
+  }
+}
+
+const sameIdentity = (a: Identity, b: Identity | null) =>
+  b !== null && a.dev === b.dev && a.ino === b.ino;
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+const unavailable = (c: SyncConfig, message: string) =>
+  new DatabaseError("SOURCE_UNAVAILABLE", `sync ${c.name}: ${message}`, { source: c.name });
