@@ -254,35 +254,41 @@ export class SqliteSource implements Source {
       return this.#run(query, params) as ResultOf<Q>;
     } catch (e) {
       if (e instanceof DatabaseError) throw e;
-      // A corrupt read on a file someone else owns: reopen once (it may have been replaced
-      // under us) and retry; if it is still bad, the source is unavailable until it is fixed.
       if (this.config.readonly && CORRUPT.test((e as { code?: string }).code ?? "")) {
-        // quiet: the caller gets this failure as the call's own error
-        if (this.open("corruption error", true)) {
-          try {
-            return this.#run(query, params) as ResultOf<Q>;
-          } catch (again) {
-            e = again;
-          }
-        }
-        const error = e instanceof DatabaseError ? e : this.#wrap(e, "query");
-        if (this.#db !== null) this.markUnavailable(error.message);
-        throw error.code === "SOURCE_UNAVAILABLE"
-          ? error
-          : new DatabaseError(
-              "SOURCE_UNAVAILABLE",
-              `source ${this.name} is unavailable: ${error.message}`,
-              {
-                source: this.name,
-                cause: e,
-              },
-            );
+        return this.#retryAfterCorruption(query, params, e);
       }
       // A statement prepared before another connection changed the schema fails here, not at prepare.
       const sql =
         query.kind === "batch" ? query.steps.map((s) => s.query.sql).join(";") : query.sql;
       throw (this.#db && diagnoseMismatch(this.#db, this.name, sql, e)) || this.#wrap(e, "query");
     }
+  }
+
+  /**
+   * A corrupt read on a file someone else owns: reopen once (it may have been replaced under
+   * us) and retry; if it is still bad, the source is unavailable until the file is fixed.
+   */
+  #retryAfterCorruption<Q extends Query>(query: Q, params: Params, first: unknown): ResultOf<Q> {
+    let failure = first;
+    // quiet: the caller gets this failure as the call's own error
+    if (this.open("corruption error", true)) {
+      try {
+        return this.#run(query, params) as ResultOf<Q>;
+      } catch (again) {
+        failure = again;
+      }
+    }
+    const error = failure instanceof DatabaseError ? failure : this.#wrap(failure, "query");
+    if (this.#db !== null) this.markUnavailable(error.message);
+    if (error.code === "SOURCE_UNAVAILABLE") throw error;
+    throw new DatabaseError(
+      "SOURCE_UNAVAILABLE",
+      `source ${this.name} is unavailable: ${error.message}`,
+      {
+        source: this.name,
+        cause: failure,
+      },
+    );
   }
 
   #run(query: Query, params: Params): unknown {
