@@ -163,7 +163,15 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
       });
       void this.#sourceWatcher.track(this.gen.sources.values());
     }
-    if (o.watch) void this.watch();
+    if (o.watch) {
+      if (this.#configPath === undefined) {
+        throw new DatabaseError(
+          "INVALID_ARGUMENT",
+          "watch: true needs a config file ({ configPath } or loadConfig)",
+        );
+      }
+      void this.watch();
+    }
   }
 
   /** The config file being used, if the wrapper was built from one. */
@@ -412,7 +420,7 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
   }
 
   protected reportSourceError(source: string, error: DatabaseError, operation: string): void {
-    this.logger.warn?.(`chatdb: source ${source} skipped: ${error.message}`, {
+    this.logger.warn?.(`chatdb: source ${source} failed (${operation}): ${error.message}`, {
       source,
       code: error.code,
     });

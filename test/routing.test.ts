@@ -161,3 +161,13 @@ describe("lifecycle", () => {
     expect(() => db.explain({ chatId: 1 })).toThrow(/closed/);
   });
 });
+
+describe("hot reload needs a file", () => {
+  test("watch: true without a config file is refused at construction", async () => {
+    const config = parseConfig('[database.sources.m]\npath = ":memory:"\n');
+    await expectCode(() => new DatabaseWrapper({ config, watch: true }), "INVALID_ARGUMENT");
+    await using db = new DatabaseWrapper({ config });
+    await expectCode(db.watch(), "INVALID_ARGUMENT");
+    await expectCode(db.reload(), "INVALID_ARGUMENT");
+  });
+});
