@@ -319,18 +319,24 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
     return s;
   }
 
-  /** A read routed by dataSource → chat map → default. */
+  /**
+   * A read routed by dataSource → chat map → default, as a promise. A SQLite result is already
+   * there, so it is wrapped by `Promise.resolve` rather than an async function (≈ 2 % of a
+   * 3 µs point read, bench "breakdown"); a throw here stays a throw, and the data methods turn
+   * it (and their argument checks) into a rejection.
+   */
   protected read<Q extends Query>(
     chatId: number | undefined,
     opts: ReadOptions | undefined,
     query: Q,
     params: Params,
-  ) {
+  ): Promise<ResultOf<Q>> {
     this.assertOpen();
-    return this.source(this.gen.router.resolve(chatId, opts?.dataSource, false)).exec(
+    const result = this.source(this.gen.router.resolve(chatId, opts?.dataSource, false)).exec(
       query,
       params,
     );
+    return result instanceof Promise ? result : Promise.resolve(result);
   }
 
   /** A write routed by chat (or to the default source when chatId is undefined). */

@@ -112,8 +112,12 @@ export class DatabaseWrapper extends WrapperCore {
     return row === null ? (opts?.default ?? null) : row;
   }
 
-  async getSettings(opts?: ReadOptions): Promise<Record<string, string>> {
-    return this.read(undefined, opts, settings.all, []);
+  getSettings(opts?: ReadOptions): Promise<Record<string, string>> {
+    try {
+      return this.read(undefined, opts, settings.all, []);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   // ── Chat messages ────────────────────────────────────────────────────────
@@ -145,12 +149,16 @@ export class DatabaseWrapper extends WrapperCore {
   }
 
   /** C. Newest first; ties broken by message id. */
-  async getChatMessageByMessageId(
+  getChatMessageByMessageId(
     chatId: number,
     msgId: number | string,
     opts?: ReadOptions,
   ): Promise<ChatMessage | null> {
-    return this.read(chatId, opts, messages.byId, [id(chatId, "chatId"), messageId(msgId)]);
+    try {
+      return this.read(chatId, opts, messages.byId, [id(chatId, "chatId"), messageId(msgId)]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** C. The user's messages in the chat, newest first, at most `limit` (100). */
@@ -251,20 +259,28 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(chatId, users.upsert, params);
   }
 
-  async getChatUser(chatId: number, userId: number, opts?: ReadOptions): Promise<ChatUser | null> {
-    return this.read(chatId, opts, users.get, [id(chatId, "chatId"), id(userId, "userId")]);
+  getChatUser(chatId: number, userId: number, opts?: ReadOptions): Promise<ChatUser | null> {
+    try {
+      return this.read(chatId, opts, users.get, [id(chatId, "chatId"), id(userId, "userId")]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** C. Exact, case-sensitive match. */
-  async getChatUserByUsername(
+  getChatUserByUsername(
     chatId: number,
     username: string,
     opts?: ReadOptions,
   ): Promise<ChatUser | null> {
-    return this.read(chatId, opts, users.byUsername, [
-      id(chatId, "chatId"),
-      text(username, "username"),
-    ]);
+    try {
+      return this.read(chatId, opts, users.byUsername, [
+        id(chatId, "chatId"),
+        text(username, "username"),
+      ]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** C. Most recently seen first, at most `limit` (10), optionally only those seen after `seenSince`. */
@@ -333,12 +349,12 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
-  async getUserData(
-    userId: number,
-    chatId: number,
-    opts?: ReadOptions,
-  ): Promise<Record<string, string>> {
-    return this.read(chatId, opts, userData.all, [id(userId, "userId"), id(chatId, "chatId")]);
+  getUserData(userId: number, chatId: number, opts?: ReadOptions): Promise<Record<string, string>> {
+    try {
+      return this.read(chatId, opts, userData.all, [id(userId, "userId"), id(chatId, "chatId")]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   async deleteUserData(userId: number, chatId: number, key: string): Promise<boolean> {
@@ -375,12 +391,20 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(chatId, chatSettings.clear, [id(chatId, "chatId")]);
   }
 
-  async getChatSetting(chatId: number, key: string, opts?: ReadOptions): Promise<string | null> {
-    return this.read(chatId, opts, chatSettings.get, [id(chatId, "chatId"), text(key, "key")]);
+  getChatSetting(chatId: number, key: string, opts?: ReadOptions): Promise<string | null> {
+    try {
+      return this.read(chatId, opts, chatSettings.get, [id(chatId, "chatId"), text(key, "key")]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
-  async getChatSettings(chatId: number, opts?: ReadOptions): Promise<Record<string, string>> {
-    return this.read(chatId, opts, chatSettings.all, [id(chatId, "chatId")]);
+  getChatSettings(chatId: number, opts?: ReadOptions): Promise<Record<string, string>> {
+    try {
+      return this.read(chatId, opts, chatSettings.all, [id(chatId, "chatId")]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   // ── Chat info and topics ─────────────────────────────────────────────────
@@ -400,8 +424,12 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(chatId, chats.upsertInfo, params);
   }
 
-  async getChatInfo(chatId: number, opts?: ReadOptions): Promise<ChatInfo | null> {
-    return this.read(chatId, opts, chats.info, [id(chatId, "chatId")]);
+  getChatInfo(chatId: number, opts?: ReadOptions): Promise<ChatInfo | null> {
+    try {
+      return this.read(chatId, opts, chats.info, [id(chatId, "chatId")]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** Cw. Upsert of one topic; the name defaults to "Default". */
@@ -424,8 +452,12 @@ export class DatabaseWrapper extends WrapperCore {
   }
 
   /** C. Ordered by topic id. */
-  async getChatTopics(chatId: number, opts?: ReadOptions): Promise<ChatTopic[]> {
-    return this.read(chatId, opts, chats.topics, [id(chatId, "chatId")]);
+  getChatTopics(chatId: number, opts?: ReadOptions): Promise<ChatTopic[]> {
+    try {
+      return this.read(chatId, opts, chats.topics, [id(chatId, "chatId")]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   // ── Summarization cache ──────────────────────────────────────────────────
@@ -505,11 +537,12 @@ export class DatabaseWrapper extends WrapperCore {
   }
 
   /** D. */
-  async getMediaAttachment(
-    fileUniqueId: string,
-    opts?: ReadOptions,
-  ): Promise<MediaAttachment | null> {
-    return this.read(undefined, opts, media.get, [text(fileUniqueId, "fileUniqueId")]);
+  getMediaAttachment(fileUniqueId: string, opts?: ReadOptions): Promise<MediaAttachment | null> {
+    try {
+      return this.read(undefined, opts, media.get, [text(fileUniqueId, "fileUniqueId")]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   // ── Delayed tasks (default source) ───────────────────────────────────────
@@ -543,8 +576,12 @@ export class DatabaseWrapper extends WrapperCore {
   }
 
   /** D. Tasks not done, by due time. */
-  async getPendingDelayedTasks(opts?: ReadOptions): Promise<DelayedTask[]> {
-    return this.read(undefined, opts, tasks.pending, []);
+  getPendingDelayedTasks(opts?: ReadOptions): Promise<DelayedTask[]> {
+    try {
+      return this.read(undefined, opts, tasks.pending, []);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   // ── Spam and ham ─────────────────────────────────────────────────────────
@@ -576,8 +613,12 @@ export class DatabaseWrapper extends WrapperCore {
   }
 
   /** D. Exact text match (not aggregated, as gromozeka). */
-  async getSpamMessagesByText(messageText: string, opts?: ReadOptions): Promise<SpamMessage[]> {
-    return this.read(undefined, opts, spam.byText, [text(messageText, "text")]);
+  getSpamMessagesByText(messageText: string, opts?: ReadOptions): Promise<SpamMessage[]> {
+    try {
+      return this.read(undefined, opts, spam.byText, [text(messageText, "text")]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** A. Newest first, at most `limit` (1000) in all; deduplicated by (chat, user, message). */
@@ -602,12 +643,16 @@ export class DatabaseWrapper extends WrapperCore {
   }
 
   /** C. */
-  async getSpamMessagesByUserId(
+  getSpamMessagesByUserId(
     chatId: number,
     userId: number,
     opts?: ReadOptions,
   ): Promise<SpamMessage[]> {
-    return this.read(chatId, opts, spam.byUser, [id(chatId, "chatId"), id(userId, "userId")]);
+    try {
+      return this.read(chatId, opts, spam.byUser, [id(chatId, "chatId"), id(userId, "userId")]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   // ── Cache storage and typed caches ───────────────────────────────────────

@@ -19,6 +19,8 @@ test("the bench runs every suite once on a tiny database and renders its tables"
     "Aggregation over N sources vs the sum of raw per-source queries",
     "Open modes",
     "Stability",
+    "Hot reload",
+    "Reload under load and stability across reloads and reopens",
   ]);
   for (const s of result.sections) {
     expect(s.rows.length).toBeGreaterThan(0);

@@ -3,7 +3,7 @@
  * Every figure is a ratio measured side by side in one run; see harness.ts for why and how.
  * Prints markdown tables and writes the raw numbers to bench-results/.
  *
- * Options: --quick, --only methods,breakdown,routing,aggregation,modes,stability, --out DIR,
+ * Options: --quick, --only methods,breakdown,routing,aggregation,modes,stability,reload, --out DIR,
  * --no-json.
  */
 import { Database } from "bun:sqlite";
@@ -19,6 +19,7 @@ import { aggregationSuite, SOURCE_COUNTS } from "./suites/aggregation.ts";
 import { breakdownSuite } from "./suites/breakdown.ts";
 import { methodsSuite } from "./suites/methods.ts";
 import { openModesSuite } from "./suites/open-modes.ts";
+import { reloadOptions, reloadSuite } from "./suites/reload.ts";
 import { MAPPING_SIZES, routingSuite } from "./suites/routing.ts";
 import { stabilitySuite } from "./suites/stability.ts";
 
@@ -29,6 +30,7 @@ export const SUITES = [
   "aggregation",
   "modes",
   "stability",
+  "reload",
 ] as const;
 export type SuiteName = (typeof SUITES)[number];
 
@@ -80,6 +82,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   if (want("aggregation")) add(await aggregationSuite(env, o.timing, o.sourceCounts));
   if (want("modes")) add(await openModesSuite(env, o.timing));
   if (want("stability")) add(await stabilitySuite(env, o.cycles));
+  if (want("reload")) for (const s of await reloadSuite(env, reloadOptions(o.cycles))) add(s);
   return { meta: { generateMs: Math.round(env.generateMs), shape: o.shape }, sections };
 }
 

@@ -147,6 +147,26 @@ describe("config hot reload", () => {
     );
   });
 
+  test("one save is one reload; a second write inside chokidar's 50 ms throttle still lands", async () => {
+    await using dir = tempDir();
+    const { db, configPath } = await setup(dir);
+    await using _ = db;
+    const gens: number[] = [];
+    db.on("reload", (e) => gens.push(e.generation));
+    const gen = db.generation;
+    saveAtomic(configPath, unmapped);
+    await waitFor("routing to primary", () => db.explain({ chatId: CHAT }).source === "primary");
+    await Bun.sleep(250); // past the 60 ms re-report and a poll: neither reloads the same bytes
+    expect(gens).toEqual([gen + 1]);
+    // two in-place writes 5 ms apart: chokidar reports only the first; the re-report applies the second
+    writeFileSync(configPath, mapped);
+    await Bun.sleep(5);
+    writeFileSync(configPath, `${unmapped}\n# second write\n`);
+    await Bun.sleep(300);
+    expect(db.explain({ chatId: CHAT }).source).toBe("primary");
+    expect(db.config.chatMapping.size).toBe(0);
+  });
+
   test("reload() on demand applies a valid file and rejects an invalid one", async () => {
     await using dir = tempDir();
     const configPath = writeConfig(dir.path, mapped);

@@ -61,7 +61,7 @@ export async function breakdownSuite(env: BenchEnv, t: TimingOptions): Promise<S
         run: (i: number) => source.exec(users.get, member(i)),
       },
       {
-        name: "+ validation, routing, async method, await",
+        name: "+ validation, routing, the promise and its await",
         async: true,
         run: (i: number) => db.getChatUser(...member(i)),
       },

@@ -1,7 +1,7 @@
 /**
  * Resource stability: open file descriptors and RSS before and after many open/close cycles of
  * a whole wrapper (three sources, one in each mode, each read once per cycle so statements are
- * prepared and must be finalized). Reload figures hook in here once hot reload lands.
+ * prepared and must be finalized). Reloads and reopens: suites/reload.ts.
  */
 import { readdirSync } from "node:fs";
 import { DatabaseWrapper } from "../../../src/index.ts";
@@ -20,7 +20,7 @@ export function openFds(): number {
 }
 
 /** RSS after a full GC, in MiB. */
-function settledRssMiB(): number {
+export function settledRssMiB(): number {
   Bun.gc(true);
   return process.memoryUsage().rss / 2 ** 20;
 }
@@ -55,26 +55,10 @@ export async function stabilitySuite(env: BenchEnv, cycles: number): Promise<Sec
       `${rssBefore.toFixed(1)} → ${rssAfter.toFixed(1)} MiB`,
       fdsStable ? "fds stable" : "FD LEAK",
     ],
-    [
-      "TODO(reload): config edit → new routing live, p50/p95 ms",
-      "—",
-      "—",
-      "—",
-      "hot reload branch",
-    ],
-    ["TODO(reload): reads/s sustained during 100 reloads", "—", "—", "—", "hot reload branch"],
-    ["TODO(reload): external snapshot replaced → reopened, ms", "—", "—", "—", "hot reload branch"],
-    [
-      "TODO(reload): fds and RSS before/after 10k reloads and reopens",
-      "—",
-      "—",
-      "—",
-      "hot reload branch",
-    ],
   ];
   return {
-    title: "Stability: fds and RSS across open/close cycles (reload figures: TODO)",
-    note: "RSS measured after a full GC. Reload rows are hooks for the hot-reload branch (see scripts/bench/suites/stability.ts).",
+    title: "Stability: fds and RSS across open/close cycles",
+    note: "RSS measured after a full GC. Reloads and reopens: the reload suite.",
     head: ["scenario", "per cycle", "fds before → after", "RSS before → after", "result"],
     rows,
     data: {
