@@ -112,12 +112,8 @@ export class DatabaseWrapper extends WrapperCore {
     return row === null ? (opts?.default ?? null) : row;
   }
 
-  getSettings(opts?: ReadOptions): Promise<Record<string, string>> {
-    try {
-      return this.read(undefined, opts, settings.all, []);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  async getSettings(opts?: ReadOptions): Promise<Record<string, string>> {
+    return this.read(undefined, opts, settings.all, []);
   }
 
   // ── Chat messages ────────────────────────────────────────────────────────
@@ -149,16 +145,12 @@ export class DatabaseWrapper extends WrapperCore {
   }
 
   /** C. Newest first; ties broken by message id. */
-  getChatMessageByMessageId(
+  async getChatMessageByMessageId(
     chatId: number,
     msgId: number | string,
     opts?: ReadOptions,
   ): Promise<ChatMessage | null> {
-    try {
-      return this.read(chatId, opts, messages.byId, [id(chatId, "chatId"), messageId(msgId)]);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.read(chatId, opts, messages.byId, [id(chatId, "chatId"), messageId(msgId)]);
   }
 
   /** C. The user's messages in the chat, newest first, at most `limit` (100). */
@@ -259,28 +251,20 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(chatId, users.upsert, params);
   }
 
-  getChatUser(chatId: number, userId: number, opts?: ReadOptions): Promise<ChatUser | null> {
-    try {
-      return this.read(chatId, opts, users.get, [id(chatId, "chatId"), id(userId, "userId")]);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  async getChatUser(chatId: number, userId: number, opts?: ReadOptions): Promise<ChatUser | null> {
+    return this.read(chatId, opts, users.get, [id(chatId, "chatId"), id(userId, "userId")]);
   }
 
   /** C. Exact, case-sensitive match. */
-  getChatUserByUsername(
+  async getChatUserByUsername(
     chatId: number,
     username: string,
     opts?: ReadOptions,
   ): Promise<ChatUser | null> {
-    try {
-      return this.read(chatId, opts, users.byUsername, [
-        id(chatId, "chatId"),
-        text(username, "username"),
-      ]);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.read(chatId, opts, users.byUsername, [
+      id(chatId, "chatId"),
+      text(username, "username"),
+    ]);
   }
 
   /** C. Most recently seen first, at most `limit` (10), optionally only those seen after `seenSince`. */
@@ -349,12 +333,12 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
-  getUserData(userId: number, chatId: number, opts?: ReadOptions): Promise<Record<string, string>> {
-    try {
-      return this.read(chatId, opts, userData.all, [id(userId, "userId"), id(chatId, "chatId")]);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  async getUserData(
+    userId: number,
+    chatId: number,
+    opts?: ReadOptions,
+  ): Promise<Record<string, string>> {
+    return this.read(chatId, opts, userData.all, [id(userId, "userId"), id(chatId, "chatId")]);
   }
 
   async deleteUserData(userId: number, chatId: number, key: string): Promise<boolean> {
@@ -391,20 +375,12 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(chatId, chatSettings.clear, [id(chatId, "chatId")]);
   }
 
-  getChatSetting(chatId: number, key: string, opts?: ReadOptions): Promise<string | null> {
-    try {
-      return this.read(chatId, opts, chatSettings.get, [id(chatId, "chatId"), text(key, "key")]);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  async getChatSetting(chatId: number, key: string, opts?: ReadOptions): Promise<string | null> {
+    return this.read(chatId, opts, chatSettings.get, [id(chatId, "chatId"), text(key, "key")]);
   }
 
-  getChatSettings(chatId: number, opts?: ReadOptions): Promise<Record<string, string>> {
-    try {
-      return this.read(chatId, opts, chatSettings.all, [id(chatId, "chatId")]);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  async getChatSettings(chatId: number, opts?: ReadOptions): Promise<Record<string, string>> {
+    return this.read(chatId, opts, chatSettings.all, [id(chatId, "chatId")]);
   }
 
   // ── Chat info and topics ─────────────────────────────────────────────────
@@ -424,12 +400,8 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(chatId, chats.upsertInfo, params);
   }
 
-  getChatInfo(chatId: number, opts?: ReadOptions): Promise<ChatInfo | null> {
-    try {
-      return this.read(chatId, opts, chats.info, [id(chatId, "chatId")]);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  async getChatInfo(chatId: number, opts?: ReadOptions): Promise<ChatInfo | null> {
+    return this.read(chatId, opts, chats.info, [id(chatId, "chatId")]);
   }
 
   /** Cw. Upsert of one topic; the name defaults to "Default". */
@@ -452,12 +424,8 @@ export class DatabaseWrapper extends WrapperCore {
   }
 
   /** C. Ordered by topic id. */
-  getChatTopics(chatId: number, opts?: ReadOptions): Promise<ChatTopic[]> {
-    try {
-      return this.read(chatId, opts, chats.topics, [id(chatId, "chatId")]);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  async getChatTopics(chatId: number, opts?: ReadOptions): Promise<ChatTopic[]> {
+    return this.read(chatId, opts, chats.topics, [id(chatId, "chatId")]);
   }
 
   // ── Summarization cache ──────────────────────────────────────────────────
@@ -537,12 +505,11 @@ export class DatabaseWrapper extends WrapperCore {
   }
 
   /** D. */
-  getMediaAttachment(fileUniqueId: string, opts?: ReadOptions): Promise<MediaAttachment | null> {
-    try {
-      return this.read(undefined, opts, media.get, [text(fileUniqueId, "fileUniqueId")]);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  async getMediaAttachment(
+    fileUniqueId: string,
+    opts?: ReadOptions,
+  ): Promise<MediaAttachment | null> {
+    return this.read(undefined, opts, media.get, [text(fileUniqueId, "fileUniqueId")]);
   }
 
   // ── Delayed tasks (default source) ───────────────────────────────────────
@@ -576,12 +543,8 @@ export class DatabaseWrapper extends WrapperCore {
   }
 
   /** D. Tasks not done, by due time. */
-  getPendingDelayedTasks(opts?: ReadOptions): Promise<DelayedTask[]> {
-    try {
-      return this.read(undefined, opts, tasks.pending, []);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  async getPendingDelayedTasks(opts?: ReadOptions): Promise<DelayedTask[]> {
+    return this.read(undefined, opts, tasks.pending, []);
   }
 
   // ── Spam and ham ─────────────────────────────────────────────────────────
@@ -613,12 +576,8 @@ export class DatabaseWrapper extends WrapperCore {
   }
 
   /** D. Exact text match (not aggregated, as gromozeka). */
-  getSpamMessagesByText(messageText: string, opts?: ReadOptions): Promise<SpamMessage[]> {
-    try {
-      return this.read(undefined, opts, spam.byText, [text(messageText, "text")]);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  async getSpamMessagesByText(messageText: string, opts?: ReadOptions): Promise<SpamMessage[]> {
+    return this.read(undefined, opts, spam.byText, [text(messageText, "text")]);
   }
 
   /** A. Newest first, at most `limit` (1000) in all; deduplicated by (chat, user, message). */
@@ -643,16 +602,12 @@ export class DatabaseWrapper extends WrapperCore {
   }
 
   /** C. */
-  getSpamMessagesByUserId(
+  async getSpamMessagesByUserId(
     chatId: number,
     userId: number,
     opts?: ReadOptions,
   ): Promise<SpamMessage[]> {
-    try {
-      return this.read(chatId, opts, spam.byUser, [id(chatId, "chatId"), id(userId, "userId")]);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.read(chatId, opts, spam.byUser, [id(chatId, "chatId"), id(userId, "userId")]);
   }
 
   // ── Cache storage and typed caches ───────────────────────────────────────
