@@ -323,39 +323,49 @@ const indent = (text: string) =>
     .map((l) => `   ${l}`)
     .join("\n");
 
-/** Stops the other bot (EOF on its stdin, then a kill), closes the wrapper, removes the folder. */
-async function cleanup(): Promise<void> {
-  await opened?.close().catch(() => {});
-  if (child !== undefined) {
-    const c = child;
-    child = undefined;
-    try {
-      c.stdin.end();
-      await within("the other bot to stop", 3000, c.exited);
-    } catch {
-      c.kill("SIGKILL");
-      await c.exited;
+/**
+ * Stops the other bot (EOF on its stdin, then a kill), closes the wrapper, removes the folder.
+ * Runs once: a Ctrl-C during the demo and the demo's own ending share the same promise.
+ */
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    await opened?.close().catch(() => {});
+    if (child !== undefined) {
+      try {
+        child.stdin.end();
+        await within("the other bot to stop", 3000, child.exited);
+      } catch {
+        child.kill("SIGKILL");
+        await child.exited;
+      }
     }
-  }
-  rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+    console.log(`\nCleaned up: other bot stopped, ${dir} removed.`);
+  })();
+  return cleaning;
 }
 
 let interrupted = false;
-process.on("SIGINT", () => {
-  interrupted = true;
-  console.log("\ninterrupted: cleaning up");
-  void cleanup().finally(() => process.exit(130));
-});
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    interrupted = true;
+    console.log(`\n${signal}: stopping`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
 
 let exitCode = 0;
 try {
   await main();
 } catch (e) {
   exitCode = 1;
-  console.error(`\ndemo failed: ${e instanceof Error ? e.message : String(e)}`);
-  if (e instanceof DatabaseError) console.error(`  code ${e.code}`);
+  // after a Ctrl-C, main fails on the closed wrapper: that is not worth reporting
+  if (!interrupted) {
+    console.error(`\ndemo failed: ${e instanceof Error ? e.message : String(e)}`);
+    if (e instanceof DatabaseError) console.error(`  code ${e.code}`);
+  }
 } finally {
-  if (!interrupted) await cleanup();
+  await cleanup();
 }
-console.log(`\nCleaned up: other bot stopped, ${dir} removed.`);
-process.exit(exitCode);
+process.exit(interrupted ? 130 : exitCode);

@@ -7,12 +7,12 @@
  * it, and half-way through this script edits bot.toml to move the "Football" chat to the other
  * database. The bot keeps running; its next /stats answers show the new routing.
  */
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseWrapper } from "chatdb";
-import { nextEvent } from "../../scripts/demo/show.ts";
 import { createBot } from "./bot.ts";
 import type { Update } from "./mini-bot.ts";
 
@@ -88,7 +88,9 @@ try {
   await say(FOOTBALL, ANN, "/stats");
 
   console.log(`\n[operator] edits bot.toml: ${FOOTBALL.id} = "busy" (the bot keeps running)`);
-  const reloaded = nextEvent(db, "reload", "the bot to reload its config", 15_000);
+  const reloaded = once(db, "reload", { signal: AbortSignal.timeout(15_000) }).catch(() => {
+    throw new Error("timed out after 15 s waiting for the bot to reload its config");
+  });
   await writeFile(configPath, config(`${FOOTBALL.id} = "busy"\n`));
   await reloaded;
   console.log("[bot] config reloaded: Football's new messages go to busy-chats.db");
