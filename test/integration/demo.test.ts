@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { parseConfig } from "../../src/index.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
@@ -82,5 +83,24 @@ describe("the example bot", () => {
     expect(stats[1]).toContain("Football [busy], Dev chat [primary], Book club 2021 [archive]");
     expect(stats[1]).toContain("group chats: 3 (busy: 1, primary: 1, archive: 1)");
     expect(existsSync(workDir(out))).toBe(false);
+  });
+});
+
+describe("README", () => {
+  test("its TOML examples are valid configs", async () => {
+    const readme = await Bun.file(join(ROOT, "README.md")).text();
+    const blocks = [...readme.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    expect(blocks.length).toBeGreaterThanOrEqual(2);
+    const full = parseConfig(blocks[0] as string, { baseDir: "/srv/bot" });
+    expect(full.sources.map((s) => `${s.name}:${s.mode}`)).toEqual([
+      "primary:read-write",
+      "archive:immutable",
+      "other_bot:readonly",
+      "analytics:read-write",
+    ]);
+    expect(full.sync).toHaveLength(1);
+    // the Postgres snippet is one source table: give it the [database] around it
+    const pg = parseConfig(`[database]\n${blocks[1]}`, { baseDir: "/srv/bot" });
+    expect(pg.sources[0]).toMatchObject({ type: "postgres", readonly: true, maxConnections: 5 });
   });
 });
