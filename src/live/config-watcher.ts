@@ -3,7 +3,7 @@
  * the config), debounces on the trailing edge, and calls `reload`. A slow poll of the file's
  * identity, size and mtime catches an event chokidar's leading-edge throttle dropped.
  */
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Debounce, FolderWatch } from "./folder-watch.ts";
 
@@ -19,12 +19,20 @@ export class ConfigWatcher {
   readonly #debounce: Debounce<string>;
   readonly #poll: ReturnType<typeof setInterval> | undefined;
   #stamp: string;
+  /** The content as of the last reload; null when the file was missing. */
+  #text: string | null;
 
   constructor(file: string, reload: () => void, options: ConfigWatcherOptions) {
     this.#file = resolve(file);
     this.#stamp = stamp(this.#file);
+    this.#text = readText(this.#file);
     this.#debounce = new Debounce(options.debounceMs, () => {
       this.#stamp = stamp(this.#file);
+      // FolderWatch reports each event twice (once more after chokidar's throttle window), and
+      // one save can raise several events: reload only when the content really changed.
+      const text = readText(this.#file);
+      if (text === this.#text) return;
+      this.#text = text;
       reload();
     });
     this.#folders = new FolderWatch((path) => {
@@ -58,5 +66,14 @@ function stamp(file: string): string {
     return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`;
   } catch {
     return "missing";
+  }
+}
+
+/** The file's content, or null when it cannot be read. */
+function readText(file: string): string | null {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return null;
   }
 }
