@@ -27,6 +27,7 @@ export interface Logger {
 }
 
 interface CommonOptions {
+  /** Where log lines go; nothing is logged by default. */
   logger?: Logger | undefined;
   /** Watch readonly/immutable source files and reopen them when replaced (default true). */
   watchSources?: boolean | undefined;
@@ -36,7 +37,13 @@ interface CommonOptions {
   pollMs?: number | undefined;
 }
 
-/** The constructor's accepted forms (API.md "Module surface"). */
+/**
+ * The constructor's accepted forms: a legacy database path; `{ dbPath, maxConnections,
+ * timeout }` (legacy, one writable source `default`); `{ configPath, watch }` (a TOML file;
+ * `watch: true` turns hot reload on); `{ config }` (a resolved config from
+ * {@link parseConfig}/{@link loadConfig}). `logger`, `watchSources`, `debounceMs` and `pollMs`
+ * apply to every form.
+ */
 export type WrapperOptions =
   | string
   | (CommonOptions & { configPath: string; watch?: boolean | undefined })
@@ -47,8 +54,12 @@ export type WrapperOptions =
       timeout?: number | undefined;
     });
 
-/** Events and their payloads. */
+/**
+ * Events and their payloads, for `db.on(event, listener)`. The library prints nothing: these
+ * events (and the optional {@link Logger}) are how it reports what happened.
+ */
 export interface WrapperEvents {
+  /** A new config was applied: sources added, removed and changed (reopened) by name. */
   reload: [
     {
       generation: number;
@@ -58,8 +69,11 @@ export interface WrapperEvents {
       changed: string[];
     },
   ];
+  /** The config file changed but is invalid (`CONFIG_PARSE`/`CONFIG_INVALID`); the last good one stays. */
   reloadError: [{ error: DatabaseError }];
+  /** A source was reopened: "file replaced", "file is back", after corruption, ... */
   sourceReopened: [{ source: string; reason: string }];
+  /** A source failed to open, or was skipped by an aggregated read (`operation`). */
   sourceError: [{ source: string; error: DatabaseError; operation: string }];
 }
 
@@ -69,9 +83,12 @@ export interface Generation {
   readonly sources: ReadonlyMap<string, Source>;
 }
 
+/** What `db.health()` returns: the config in force and one entry per source, in config order. */
 export interface HealthReport {
+  /** The config generation: 1 at construction, +1 per applied reload. */
   generation: number;
   defaultSource: string;
+  /** The config file, when the wrapper was built from one. */
   configFile: string | undefined;
   sources: SourceHealth[];
 }

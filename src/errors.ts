@@ -37,14 +37,21 @@ export interface DatabaseErrorOptions {
  *
  * @example
  * ```ts
- * try { await db.setChatSetting(-1001, "lang", "en"); }
- * catch (e) { if (e instanceof DatabaseError && e.code === "READONLY_SOURCE") ... }
+ * try {
+ *   await db.setChatSetting(chatId, "lang", "en");
+ * } catch (e) {
+ *   if (!(e instanceof DatabaseError) || e.code !== "READONLY_SOURCE") throw e;
+ *   log(`chat ${e.chatId} is archived in ${e.source}`); // nothing was written
+ * }
  * ```
  */
 export class DatabaseError extends Error {
   override readonly name = "DatabaseError";
+  /** What went wrong, machine-readable; see {@link DatabaseErrorCode}. */
   readonly code: DatabaseErrorCode;
+  /** The source involved, when there is one. */
   readonly source: string | undefined;
+  /** The chat the call was routed by, when there is one. */
   readonly chatId: number | undefined;
 
   constructor(code: DatabaseErrorCode, message: string, options: DatabaseErrorOptions = {}) {
@@ -55,7 +62,14 @@ export class DatabaseError extends Error {
   }
 }
 
-/** True when `e` is a {@link DatabaseError}, optionally with the given code. */
+/**
+ * True when `e` is a {@link DatabaseError}, optionally with the given code.
+ *
+ * @example
+ * ```ts
+ * if (isDatabaseError(e, "SOURCE_UNAVAILABLE")) return reply("archive is offline, try later");
+ * ```
+ */
 export function isDatabaseError(e: unknown, code?: DatabaseErrorCode): e is DatabaseError {
   return e instanceof DatabaseError && (code === undefined || e.code === code);
 }

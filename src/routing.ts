@@ -10,8 +10,11 @@ export type RouteRule = "dataSource" | "chatMapping" | "default";
 
 /** What `db.explain()` returns. */
 export interface RouteExplanation {
+  /** The source the call would run on. */
   source: string;
+  /** The rule that chose it. */
   rule: RouteRule;
+  /** How that source is opened. */
   mode: SourceConfig["mode"];
   type: SourceConfig["type"];
   readonly: boolean;
@@ -21,6 +24,7 @@ export interface RouteExplanation {
   generation: number;
 }
 
+/** What `db.explain()` is asked about: a call's chat, explicit `dataSource`, and whether it writes. */
 export interface RouteRequest {
   chatId?: number | undefined;
   dataSource?: string | undefined;

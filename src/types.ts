@@ -10,6 +10,7 @@ export interface AggregateOptions extends ReadOptions {
   strict?: boolean | undefined;
 }
 
+/** A stored chat message, with its author's username and full name from the same source. */
 export interface ChatMessage {
   chatId: number;
   /** Stored as TEXT, as gromozeka does. */
@@ -31,6 +32,7 @@ export interface ChatMessage {
   dataSource: string;
 }
 
+/** What `saveChatMessage` takes; absent optional fields are stored as gromozeka's defaults (type "text", category "user", thread 0). */
 export interface NewChatMessage {
   date: Date;
   chatId: number;
@@ -46,6 +48,7 @@ export interface NewChatMessage {
   mediaId?: string | null;
 }
 
+/** A member of a chat, with the per-chat message counter `saveChatMessage` keeps. */
 export interface ChatUser {
   chatId: number;
   userId: number;
@@ -60,6 +63,7 @@ export interface ChatUser {
   dataSource: string;
 }
 
+/** A chat: what `getChatInfo`, `getUserChats` and `getAllGroupChats` return. */
 export interface ChatInfo {
   chatId: number;
   title: string | null;
@@ -71,6 +75,7 @@ export interface ChatInfo {
   dataSource: string;
 }
 
+/** What `updateChatInfo` takes; it overwrites all four fields (absent → null / false). */
 export interface ChatInfoUpdate {
   type: string;
   title?: string | null;
@@ -78,6 +83,7 @@ export interface ChatInfoUpdate {
   isForum?: boolean;
 }
 
+/** A forum topic of a chat. */
 export interface ChatTopic {
   chatId: number;
   topicId: number;
@@ -89,6 +95,7 @@ export interface ChatTopic {
   dataSource: string;
 }
 
+/** What `updateChatTopicInfo` takes. */
 export interface ChatTopicUpdate {
   iconColor?: number | null;
   customEmojiId?: string | null;
@@ -96,6 +103,7 @@ export interface ChatTopicUpdate {
   name?: string | null;
 }
 
+/** Identifies a cached summary: chat, topic, message range and prompt. */
 export interface SummarizationKey {
   chatId: number;
   topicId: number | null;
@@ -104,6 +112,7 @@ export interface SummarizationKey {
   prompt: string;
 }
 
+/** A cached summary of a range of messages. */
 export interface ChatSummarization {
   csid: string;
   chatId: number;
@@ -117,6 +126,7 @@ export interface ChatSummarization {
   dataSource: string;
 }
 
+/** A stored media file's metadata, keyed by Telegram's `fileUniqueId` (default source). */
 export interface MediaAttachment {
   fileUniqueId: string;
   fileId: string | null;
@@ -133,6 +143,7 @@ export interface MediaAttachment {
   dataSource: string;
 }
 
+/** What `addMediaAttachment` takes. */
 export interface NewMediaAttachment {
   fileUniqueId: string;
   fileId: string;
@@ -160,6 +171,7 @@ export interface MediaAttachmentUpdate {
   prompt?: string;
 }
 
+/** A task scheduled for later (default source). */
 export interface DelayedTask {
   id: string;
   delayedTs: number;
@@ -171,6 +183,7 @@ export interface DelayedTask {
   dataSource: string;
 }
 
+/** A message recorded as spam (or ham) with its reason and score. */
 export interface SpamMessage {
   chatId: number;
   userId: number;
@@ -183,6 +196,7 @@ export interface SpamMessage {
   dataSource: string;
 }
 
+/** What `addSpamMessage` and `addHamMessage` take. */
 export interface NewSpamMessage {
   chatId: number;
   userId: number;
@@ -192,6 +206,7 @@ export interface NewSpamMessage {
   score: number;
 }
 
+/** One `(namespace, key)` value of the generic cache storage. */
 export interface CacheStorageEntry {
   namespace: string;
   key: string;
@@ -200,6 +215,7 @@ export interface CacheStorageEntry {
   dataSource: string;
 }
 
+/** One entry of a typed cache table (see `CACHE_TYPES`). */
 export interface CacheEntry {
   key: string;
   data: string;

@@ -83,10 +83,15 @@ const summaryKey = (s: SummarizationKey) => {
  *
  * @example
  * ```ts
+ * import { DatabaseWrapper, isDatabaseError } from "chatdb";
+ *
  * await using db = new DatabaseWrapper({ configPath: "bot.toml", watch: true });
- * await db.updateChatUser(-1001234567890, 42, "@ann", "Ann");
- * const user = await db.getChatUser(-1001234567890, 42);          // routed by chat
+ * db.on("reloadError", ({ error }) => console.warn(error.message)); // last good config kept
+ * await db.updateChatUser(-1001234567890, 42, "@ann", "Ann");       // routed by chat
+ * const user = await db.getChatUser(-1001234567890, 42);          // { ..., dataSource: "primary" }
  * const old = await db.getChatUser(123456, 42, { dataSource: "archive" });
+ * const chats = await db.getUserChats(42);                        // every source, deduplicated
+ * db.explain({ chatId: 123456, write: true });                    // { source, rule, refused, ... }
  * ```
  */
 export class DatabaseWrapper extends WrapperCore {
@@ -112,6 +117,7 @@ export class DatabaseWrapper extends WrapperCore {
     return row === null ? (opts?.default ?? null) : row;
   }
 
+  /** D. Every global setting, key → value. */
   async getSettings(opts?: ReadOptions): Promise<Record<string, string>> {
     return this.read(undefined, opts, settings.all, []);
   }
@@ -251,6 +257,7 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(chatId, users.upsert, params);
   }
 
+  /** C. One member of a chat, or null. */
   async getChatUser(chatId: number, userId: number, opts?: ReadOptions): Promise<ChatUser | null> {
     return this.read(chatId, opts, users.get, [id(chatId, "chatId"), id(userId, "userId")]);
   }
@@ -333,6 +340,7 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
+  /** C. The user's stored data in the chat, key → data. */
   async getUserData(
     userId: number,
     chatId: number,
@@ -341,6 +349,7 @@ export class DatabaseWrapper extends WrapperCore {
     return this.read(chatId, opts, userData.all, [id(userId, "userId"), id(chatId, "chatId")]);
   }
 
+  /** Cw. Removes one key; false when it was not there. */
   async deleteUserData(userId: number, chatId: number, key: string): Promise<boolean> {
     return this.write(chatId, userData.delete, [
       id(userId, "userId"),
@@ -349,6 +358,7 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
+  /** Cw. Removes every key of the user in the chat. */
   async clearUserData(userId: number, chatId: number): Promise<boolean> {
     return this.write(chatId, userData.clear, [id(userId, "userId"), id(chatId, "chatId")]);
   }
@@ -367,18 +377,22 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
+  /** Cw. Removes one setting; false when it was not there. */
   async unsetChatSetting(chatId: number, key: string): Promise<boolean> {
     return this.write(chatId, chatSettings.unset, [id(chatId, "chatId"), text(key, "key")]);
   }
 
+  /** Cw. Removes every setting of the chat. */
   async clearChatSettings(chatId: number): Promise<boolean> {
     return this.write(chatId, chatSettings.clear, [id(chatId, "chatId")]);
   }
 
+  /** C. One chat setting, or null. */
   async getChatSetting(chatId: number, key: string, opts?: ReadOptions): Promise<string | null> {
     return this.read(chatId, opts, chatSettings.get, [id(chatId, "chatId"), text(key, "key")]);
   }
 
+  /** C. Every setting of the chat, key → value. */
   async getChatSettings(chatId: number, opts?: ReadOptions): Promise<Record<string, string>> {
     return this.read(chatId, opts, chatSettings.all, [id(chatId, "chatId")]);
   }
@@ -400,6 +414,7 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(chatId, chats.upsertInfo, params);
   }
 
+  /** C. The chat's info, or null. */
   async getChatInfo(chatId: number, opts?: ReadOptions): Promise<ChatInfo | null> {
     return this.read(chatId, opts, chats.info, [id(chatId, "chatId")]);
   }
@@ -448,6 +463,7 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(k.chatId, summaries.upsert, params);
   }
 
+  /** C. The summary stored for exactly this chat, topic, message range and prompt, or null. */
   async getChatSummarization(
     s: SummarizationKey,
     opts?: ReadOptions,

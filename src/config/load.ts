@@ -16,6 +16,7 @@ import {
 } from "./schema.ts";
 import type { ResolvedConfig, SourceConfig, SyncConfig } from "./types.ts";
 
+/** Options of {@link parseConfig}. */
 export interface ParseOptions {
   /** Folder relative paths are resolved against (the config file's folder). Default: cwd. */
   baseDir?: string;
@@ -26,7 +27,9 @@ export interface ParseOptions {
 type Table = Record<string, unknown>;
 
 /**
- * Parses and validates config text.
+ * Parses and validates config text (the `[database]` table of a TOML document, or a document
+ * that is only that table's content). The result is frozen and has no optional fields.
+ * Throws `CONFIG_PARSE` or `CONFIG_INVALID`.
  *
  * @example
  * ```ts
@@ -53,7 +56,17 @@ export function parseConfig(text: string, options: ParseOptions = {}): ResolvedC
   return resolveConfig(doc, { baseDir: options.baseDir ?? process.cwd(), file: options.file });
 }
 
-/** Reads, parses and validates a TOML config file; relative paths resolve against its folder. */
+/**
+ * Reads, parses and validates a TOML config file; relative paths resolve against its folder.
+ * Throws `CONFIG_PARSE` (with line and column) or `CONFIG_INVALID` (with the key path).
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig("bot.toml");
+ * console.log(config.defaultSource, config.sources.map((s) => `${s.name}: ${s.mode}`));
+ * await using db = new DatabaseWrapper({ config });
+ * ```
+ */
 export function loadConfig(path: string): ResolvedConfig {
   const file = resolve(path);
   let text: string;

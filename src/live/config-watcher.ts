@@ -2,11 +2,6 @@
  * Watches the config file's folder (editors save by writing a temp file and renaming it over
  * the config), debounces on the trailing edge, and calls `reload`. A slow poll of the file's
  * identity, size and mtime catches an event chokidar's leading-edge throttle dropped.
- *
- * The first event of a save is what applies it (edit → live ≈ the debounce). The re-report
- * folder-watch.ts makes 60 ms later, and the poll, only confirm: they reload only when the
- * file's bytes differ from those last handed to `reload`, so one save is one reload, and a
- * second write swallowed by chokidar's throttle is still applied.
  */
 import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -24,17 +19,20 @@ export class ConfigWatcher {
   readonly #debounce: Debounce<string>;
   readonly #poll: ReturnType<typeof setInterval> | undefined;
   #stamp: string;
-  /** The file's bytes when `reload` was last called; undefined before the first call. */
-  #applied: Buffer | undefined;
+  /** The content as of the last reload; null when the file was missing. */
+  #text: string | null;
 
   constructor(file: string, reload: () => void, options: ConfigWatcherOptions) {
     this.#file = resolve(file);
     this.#stamp = stamp(this.#file);
+    this.#text = readText(this.#file);
     this.#debounce = new Debounce(options.debounceMs, () => {
       this.#stamp = stamp(this.#file);
-      const bytes = contents(this.#file);
-      if (bytes !== undefined && this.#applied?.equals(bytes)) return; // an echo: nothing new
-      this.#applied = bytes;
+      // FolderWatch reports each event twice (once more after chokidar's throttle window), and
+      // one save can raise several events: reload only when the content really changed.
+      const text = readText(this.#file);
+      if (text === this.#text) return;
+      this.#text = text;
       reload();
     });
     this.#folders = new FolderWatch((path) => {
@@ -61,15 +59,6 @@ export class ConfigWatcher {
   }
 }
 
-/** The file's bytes, or undefined when it cannot be read (reload then reports why). */
-function contents(file: string): Buffer | undefined {
-  try {
-    return readFileSync(file);
-  } catch {
-    return undefined;
-  }
-}
-
 /** dev:ino:size:mtime, or "missing". */
 function stamp(file: string): string {
   try {
@@ -77,5 +66,14 @@ function stamp(file: string): string {
     return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`;
   } catch {
     return "missing";
+  }
+}
+
+/** The file's content, or null when it cannot be read. */
+function readText(file: string): string | null {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return null;
   }
 }

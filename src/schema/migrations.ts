@@ -17,7 +17,10 @@ export interface Migration {
 export const VERSION_KEY = "db-migration-version";
 export const LAST_RUN_KEY = "db-migration-last-run";
 
-/** gromozeka's CacheType values at cdb02b0; one `cache_<type>` table each. */
+/**
+ * The `cacheType` values `getCacheEntry`/`setCacheEntry`/`clearCache` accept (gromozeka's
+ * CacheType at cdb02b0); one `cache_<type>` table each. Anything else is `INVALID_ARGUMENT`.
+ */
 export const CACHE_TYPES = [
   "weather",
   "geocoding",
@@ -131,6 +134,11 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "geocode maps caches", up: cacheTables(CACHE_TYPES.slice(3)) },
 ];
 
+/**
+ * The schema version this build migrates writable sources to, as stored in
+ * `settings['db-migration-version']`. A source whose version is higher is refused
+ * (`SCHEMA_MISMATCH`): it was written by a newer chatdb.
+ */
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 
 /** Dialect tokens → concrete types. SQLite keeps gromozeka's declared types exactly. */

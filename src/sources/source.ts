@@ -3,6 +3,11 @@ import type { SourceConfig } from "../config/types.ts";
 import type { DatabaseError } from "../errors.ts";
 import type { Params, Query, ResultOf } from "./query.ts";
 
+/**
+ * A source's state in `db.health()`: `ok`; `unavailable` (file missing or unopenable, or a
+ * Postgres server unreachable: its calls reject `SOURCE_UNAVAILABLE`); `degraded` (open, but a
+ * readonly source's schema lacks tables or columns: calls that need them reject `SCHEMA_MISMATCH`).
+ */
 export type SourceState = "ok" | "unavailable" | "degraded";
 
 /** One source's row in `db.health()`. */

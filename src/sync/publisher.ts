@@ -49,6 +49,7 @@ export interface SyncEvents {
   cleaned: [{ name: string; paths: string[] }];
 }
 
+/** Options of {@link SnapshotPublisher} and {@link Sidecar}. */
 export interface PublisherOptions {
   /** Poll period in ms. Default: min(100, interval). */
   pollMs?: number | undefined;
@@ -63,6 +64,11 @@ interface Identity {
   ino: number;
 }
 
+/**
+ * Publishes snapshots for one `[sync.NAME]`: reads `from` through one persistent readonly
+ * connection, polls `PRAGMA data_version` and the file's identity, and publishes to `to` when
+ * either moved, at most once per `interval`. {@link Sidecar} runs one per target.
+ */
 export class SnapshotPublisher extends EventEmitter<SyncEvents> {
   readonly config: SyncConfig;
   readonly #pollMs: number;

@@ -1,23 +1,34 @@
 /**
  * The sidecar: one {@link SnapshotPublisher} per `[sync.NAME]` of a config, with their events
  * merged. `chatdb sync` is a thin shell around this.
- *
- * @example
- * ```ts
- * await using sidecar = new Sidecar(loadConfig("bot.toml").sync);
- * sidecar.on("published", (e) => log(`${e.name}: ${e.bytes} bytes`));
- * sidecar.start();
- * ```
  */
 import { EventEmitter } from "node:events";
 import type { SyncConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { type PublisherOptions, SnapshotPublisher, type SyncEvents } from "./publisher.ts";
 
+/**
+ * Publishes a consistent snapshot of each `[sync.NAME]`'s `from` database to its `to` path
+ * (VACUUM INTO a temp file, fsync, rename) when `from` changed, at most once per `interval`.
+ * Bots read `to` as an `immutable` readonly source and reopen it on every publish. Run it in
+ * its own process (`chatdb sync bot.toml`) next to the bot that owns `from`.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, Sidecar } from "chatdb";
+ *
+ * await using sidecar = new Sidecar(loadConfig("bot.toml").sync);
+ * sidecar.on("published", (e) => console.log(`${e.name}: ${e.bytes} bytes (${e.reason})`));
+ * sidecar.on("error", (e) => console.error(e.error.code, e.error.message)); // keeps retrying
+ * sidecar.start(); // publishes a first snapshot now, then polls until close()
+ * ```
+ */
 export class Sidecar extends EventEmitter<SyncEvents> {
+  /** One per `[sync.NAME]`, in config order. */
   readonly publishers: readonly SnapshotPublisher[];
   #closing: Promise<void> | undefined;
 
+  /** Throws `CONFIG_INVALID` when `targets` is empty. Nothing runs until {@link start}. */
   constructor(targets: readonly SyncConfig[], options: PublisherOptions = {}) {
     super();
     if (targets.length === 0) {

@@ -181,4 +181,19 @@ describe("config hot reload", () => {
     expect((err as DatabaseError).message).toMatch(/bot\.toml:\d+:\d+/);
     expect(db.generation).toBe(2);
   });
+
+  test("one save is one reload, and a save that changes nothing is none", async () => {
+    await using dir = tempDir();
+    const { db, configPath } = await setup(dir);
+    await using _ = db;
+    const generations: number[] = [];
+    db.on("reload", (e) => generations.push(e.generation));
+    const applied = nextEvent(db, "reload");
+    writeFileSync(configPath, unmapped);
+    await applied;
+    writeFileSync(configPath, unmapped); // same bytes again
+    // longer than the debounce, chokidar's throttle echo and two safety polls
+    await Bun.sleep(400);
+    expect(generations).toEqual([2]);
+  });
 });

@@ -1,0 +1,106 @@
+import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { parseConfig } from "../../src/index.ts";
+
+const ROOT = join(import.meta.dir, "..", "..");
+
+/** Runs a script as a user would (`bun <script>` from the repository root). */
+async function run(script: string) {
+  const proc = Bun.spawn([process.execPath, script], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { out, err, code };
+}
+
+/** The temp folder a script announced on its first line. */
+const workDir = (out: string) => /working in (\S+)/.exec(out)?.[1] ?? "(no folder printed)";
+
+/** True while a process with this pid exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("npm run demo", () => {
+  test("narrates every feature, exits 0, stops the other bot and removes its folder", async () => {
+    const { out, err, code } = await run("scripts/demo.ts");
+    expect(err).toBe("");
+    expect(code).toBe(0);
+    // routing by chat and by dataSource
+    expect(out).toMatch(/getChatInfo\(BOOK_CLUB\)\s+│ Book club 2021\s+│ archive/);
+    expect(out).toMatch(/dataSource: "archive" }\) │ Dev chat \(2021 title\) │ archive/);
+    expect(out).toContain("UNKNOWN_SOURCE");
+    // explain and the refused write
+    expect(out).toMatch(/"write":true} │ archive\s+│ chatMapping │ immutable\s+│ true/);
+    expect(out).toMatch(/READONLY_SOURCE\s+│ archive/);
+    // aggregation over every source, home copy winning
+    expect(out).toMatch(/-1001000000001 │ Dev chat\s+│ primary/);
+    expect(out).toMatch(/Weather watchers │ weather_bot/);
+    expect(out).toContain("weather_snapshot: SOURCE_UNAVAILABLE");
+    // archive replaced and reopened, config reloaded, chat moved
+    expect(out).toContain('event sourceReopened: { source: "archive", reason: "file replaced" }');
+    expect(out).toContain("event reload: generation 2");
+    expect(out).toContain('getChatInfo(FOOTBALL) → "Football fans" from archive');
+    // the other bot's commits seen live, without reopening
+    expect(out).toMatch(/a moment later\s+│ \d+\s+│ weather report #\d+/);
+    expect(out).toContain("sourceReopened for weather_bot: 0");
+    // the sidecar's snapshot read as an immutable source
+    expect(out).toMatch(/published weather_bot → snapshots\/weather-bot\.db/);
+    expect(out).toMatch(/weather_snapshot │ immutable \(snapshot\)/);
+    expect(out).toMatch(/weather_snapshot │ immutable\s+│ ok/);
+    // cleanup
+    const pid = Number(/pid (\d+)\) plays the weather bot/.exec(out)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    expect(alive(pid)).toBe(false);
+    expect(out).toContain("Cleaned up");
+    expect(existsSync(workDir(out))).toBe(false);
+  });
+});
+
+describe("the example bot", () => {
+  test("stores messages, answers /stats, follows a config edit mid-run, removes its folder", async () => {
+    const { out, err, code } = await run("examples/bot/run.ts");
+    expect(err).toBe("");
+    expect(code).toBe(0);
+    expect(out).toContain("bot → Book club 2021: this chat is archived (archive, read-only)");
+    const stats = out.split("bot → Football: stats for Ann").slice(1);
+    expect(stats).toHaveLength(2);
+    expect(stats[0]).toContain("this chat is stored in: primary (rule: default)");
+    expect(stats[0]).toContain("Football [primary], Dev chat [primary], Book club 2021 [archive]");
+    expect(stats[1]).toContain("this chat is stored in: busy (rule: chatMapping)");
+    expect(stats[1]).toContain("Football [busy], Dev chat [primary], Book club 2021 [archive]");
+    expect(stats[1]).toContain("group chats: 3 (busy: 1, primary: 1, archive: 1)");
+    expect(existsSync(workDir(out))).toBe(false);
+  });
+});
+
+describe("README", () => {
+  test("its TOML examples are valid configs", async () => {
+    const readme = await Bun.file(join(ROOT, "README.md")).text();
+    const blocks = [...readme.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    expect(blocks.length).toBeGreaterThanOrEqual(2);
+    const full = parseConfig(blocks[0] as string, { baseDir: "/srv/bot" });
+    expect(full.sources.map((s) => `${s.name}:${s.mode}`)).toEqual([
+      "primary:read-write",
+      "archive:immutable",
+      "other_bot:readonly",
+      "analytics:read-write",
+    ]);
+    expect(full.sync).toHaveLength(1);
+    // the Postgres snippet is one source table: give it the [database] around it
+    const pg = parseConfig(`[database]\n${blocks[1]}`, { baseDir: "/srv/bot" });
+    expect(pg.sources[0]).toMatchObject({ type: "postgres", readonly: true, maxConnections: 5 });
+  });
+});
