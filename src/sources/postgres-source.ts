@@ -212,6 +212,11 @@ export class PostgresSource implements Source {
     }
     // read_only_sql_transaction: the server's half of readonly enforcement
     if (errno === "25006") return new DatabaseError("READONLY_SOURCE", message, options);
+    // The value is what is wrong, not the source, and nothing was written:
+    // character_not_in_repertoire: PostgreSQL text cannot hold U+0000 (SQLite can);
+    // program_limit_exceeded: e.g. a primary-key text over the B-tree's ~2.7 kB limit
+    if (errno === "22021" || errno === "54000")
+      return new DatabaseError("INVALID_ARGUMENT", message, options);
     return new DatabaseError("QUERY_FAILED", message, options);
   }
 }
