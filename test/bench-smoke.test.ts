@@ -11,6 +11,7 @@ test("the bench runs every suite once on a tiny database and renders its tables"
     cycles: 3,
     mappingSizes: [10],
     sourceCounts: [1, 2],
+    writesPerProcess: 5,
   });
   expect(result.sections.map((s) => s.title.split(":")[0])).toEqual([
     "Per-method cost",
@@ -19,6 +20,7 @@ test("the bench runs every suite once on a tiny database and renders its tables"
     "Aggregation over N sources vs the sum of raw per-source queries",
     "Open modes",
     "Stability",
+    "PostgreSQL next to SQLite", // measured, or one "skipped: no PostgreSQL at …" row
   ]);
   for (const s of result.sections) {
     expect(s.rows.length).toBeGreaterThan(0);
