@@ -100,7 +100,6 @@ export async function postgresSuite(
   const why = await probe(url);
   if (why !== "") {
     const line = `skipped: no PostgreSQL at ${redact(url)} (${why}); set CHATDB_PG_URL`;
-    console.log(line);
     return {
       title: TITLE,
       note: line,
