@@ -127,7 +127,7 @@ export function legacyConfig(
 export type SourceFactory = (config: SourceConfig, hooks: SourceHooks) => Source;
 
 export const openSource: SourceFactory = (config, hooks) =>
-  config.type === "postgres" ? new PostgresSource(config) : new SqliteSource(config, hooks);
+  config.type === "postgres" ? new PostgresSource(config, hooks) : new SqliteSource(config, hooks);
 
 export class WrapperCore extends EventEmitter<WrapperEvents> {
   protected gen: Generation;
@@ -167,7 +167,8 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
         this.logger.info?.(`chatdb: source ${source} reopened (${reason})`, { source });
         this.emit("sourceReopened", { source, reason });
       },
-      failed: (source, error) => this.reportSourceError(source, error, "open"),
+      failed: (source, error, operation) =>
+        this.reportSourceError(source, error, operation ?? "open"),
     };
     this.gen = {
       router: new Router(config, 1),
@@ -481,7 +482,8 @@ export function openAll(
       const source = openSource(c, hooks);
       opened.set(c.name, source);
       const h = source.health();
-      if (h.state !== "ok")
+      // "opening" is not a problem yet: a failed first connection is reported when it fails
+      if (h.state !== "ok" && h.state !== "opening")
         logger.warn?.(`chatdb: source ${c.name} is ${h.state}: ${h.reason}`, { source: c.name });
     }
   } catch (e) {

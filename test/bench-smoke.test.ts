@@ -11,6 +11,7 @@ test("the bench runs every suite once on a tiny database and renders its tables"
     cycles: 3,
     mappingSizes: [10],
     sourceCounts: [1, 2],
+    writesPerProcess: 5,
   });
   expect(result.sections.map((s) => s.title.split(":")[0])).toEqual([
     "Per-method cost",
@@ -21,6 +22,7 @@ test("the bench runs every suite once on a tiny database and renders its tables"
     "Stability",
     "Hot reload",
     "Reload under load and stability across reloads and reopens",
+    "PostgreSQL next to SQLite", // measured, or one "skipped: no PostgreSQL at …" row
   ]);
   for (const s of result.sections) {
     expect(s.rows.length).toBeGreaterThan(0);

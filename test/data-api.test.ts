@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { type DatabaseError, DatabaseWrapper, LATEST_VERSION } from "../src/index.ts";
 import { migrateSqlite } from "../src/schema/migrate.ts";
@@ -14,12 +14,29 @@ import {
   waitFor,
   writeConfig,
 } from "./helpers.ts";
+import { closePgAdmin, pgSchema, runPg } from "./pg.ts";
 
-dataApiSuite("SQLite primary", (_dir, { defaultSource }) =>
-  multiSourceToml({ extra: `${SUITE_CHATS.external} = "external"` }).replace(
-    'default_source = "primary"',
-    `default_source = "${defaultSource}"`,
-  ),
+/** The suite's config: primary, archive, external; `primary` declared by `primaryKeys`. */
+const suiteToml = (defaultSource: string, primaryKeys = 'path = "primary.db"') =>
+  multiSourceToml({ extra: `${SUITE_CHATS.external} = "external"` })
+    .replace('default_source = "primary"', `default_source = "${defaultSource}"`)
+    .replace('path = "primary.db"', primaryKeys);
+
+dataApiSuite("SQLite primary", (_dir, { defaultSource }) => suiteToml(defaultSource));
+
+// The same expectations with the primary on PostgreSQL (a fresh schema per test) and the
+// readonly archive and external bot still SQLite files: a mixed-engine wrapper.
+afterAll(closePgAdmin);
+dataApiSuite(
+  "PostgreSQL primary",
+  async (_dir, { defaultSource }) => {
+    const schema = await pgSchema();
+    return {
+      toml: suiteToml(defaultSource, `type = "postgres"\nurl = "${schema.url}"`),
+      [Symbol.asyncDispose]: () => schema[Symbol.asyncDispose](),
+    };
+  },
+  { skip: !runPg, nulInText: false, hugeKeys: false },
 );
 
 /** Opens `path` raw, runs `fn`, closes. */

@@ -104,6 +104,24 @@ describe("read-write sources", () => {
     }
   });
 
+  test("four processes opening one fresh file at once all open it (they wait, not fail)", async () => {
+    await using dir = tempDir();
+    const path = dir.file("shared.db");
+    const script = `const { DatabaseWrapper } = await import(${JSON.stringify(`${import.meta.dir}/../src/index.ts`)});
+      const db = new DatabaseWrapper(${JSON.stringify(path)});
+      await db.setSetting("p" + process.pid, "1");
+      await db.close();`;
+    const procs = [1, 2, 3, 4].map(() =>
+      Bun.spawn([process.execPath, "-e", script], { stdout: "ignore", stderr: "pipe" }),
+    );
+    const codes = await Promise.all(procs.map((p) => p.exited));
+    const errors = await Promise.all(procs.map((p) => new Response(p.stderr).text()));
+    expect([codes, errors.filter(Boolean)]).toEqual([[0, 0, 0, 0], []]);
+    await using db = new DatabaseWrapper(path);
+    const keys = Object.keys(await db.getSettings()).filter((k) => k.startsWith("p"));
+    expect(keys).toHaveLength(4);
+  });
+
   test("a :memory: source works without a file", async () => {
     await using db = new DatabaseWrapper(":memory:");
     expect(await db.setSetting("k", "v")).toBe(true);

@@ -3,8 +3,9 @@
  * Every figure is a ratio measured side by side in one run; see harness.ts for why and how.
  * Prints markdown tables and writes the raw numbers to bench-results/.
  *
- * Options: --quick, --only methods,breakdown,routing,aggregation,modes,stability,reload, --out DIR,
- * --no-json.
+ * Options: --quick, --only methods,breakdown,routing,aggregation,modes,stability,reload,postgres,
+ * --out DIR, --no-json. The postgres suite needs a server at CHATDB_PG_URL (default
+ * postgres://postgres@127.0.0.1:5432/test) and prints "skipped: no PostgreSQL at …" without one.
  */
 import { Database } from "bun:sqlite";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -19,6 +20,7 @@ import { aggregationSuite, SOURCE_COUNTS } from "./suites/aggregation.ts";
 import { breakdownSuite } from "./suites/breakdown.ts";
 import { methodsSuite } from "./suites/methods.ts";
 import { openModesSuite } from "./suites/open-modes.ts";
+import { postgresSuite } from "./suites/postgres.ts";
 import { reloadOptions, reloadSuite } from "./suites/reload.ts";
 import { MAPPING_SIZES, routingSuite } from "./suites/routing.ts";
 import { stabilitySuite } from "./suites/stability.ts";
@@ -31,6 +33,7 @@ export const SUITES = [
   "modes",
   "stability",
   "reload",
+  "postgres",
 ] as const;
 export type SuiteName = (typeof SUITES)[number];
 
@@ -42,6 +45,8 @@ export interface BenchOptions {
   cycles: number;
   mappingSizes: readonly number[];
   sourceCounts: readonly number[];
+  /** saveChatMessage calls per process in the postgres suite's 4-process run (default 500). */
+  writesPerProcess?: number;
   /** Called with each section as soon as it is measured. */
   onSection?: (s: Section) => void;
 }
@@ -83,6 +88,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   if (want("modes")) add(await openModesSuite(env, o.timing));
   if (want("stability")) add(await stabilitySuite(env, o.cycles));
   if (want("reload")) for (const s of await reloadSuite(env, reloadOptions(o.cycles))) add(s);
+  if (want("postgres")) add(await postgresSuite(env, o.timing, o.writesPerProcess ?? 500));
   return { meta: { generateMs: Math.round(env.generateMs), shape: o.shape }, sections };
 }
 
@@ -117,6 +123,7 @@ async function main(): Promise<void> {
     cycles: quick ? 1_000 : 10_000,
     mappingSizes: MAPPING_SIZES,
     sourceCounts: SOURCE_COUNTS,
+    writesPerProcess: quick ? 100 : 500,
     onSection: (s) => console.log(renderSection(s)),
   });
   const seconds = (performance.now() - t0) / 1000;

@@ -41,11 +41,8 @@ function typedCache(type: CacheType) {
   return {
     /** params: key, notBefore (null = no expiry) ×2. */
     get: one(
-      {
-        sqlite: `SELECT key, data, created_at, updated_at FROM ${table} WHERE key = ? AND (? IS NULL OR updated_at >= ?)`,
-        pg: `SELECT key, data, created_at, updated_at FROM ${table} WHERE key = ?
-          AND (?::timestamptz IS NULL OR updated_at >= ?::timestamptz)`,
-      },
+      `SELECT key, data, created_at, updated_at FROM ${table} WHERE key = ?
+       AND ({?ts} IS NULL OR updated_at >= {?ts})`,
       mapEntry,
     ),
     /** params: key, data, now, now. */

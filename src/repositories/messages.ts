@@ -45,31 +45,20 @@ export const messages = {
   ),
   /** params: chatId, rootMessageId, thread×2. */
   byRoot: many(
-    {
-      sqlite: `${SELECT} WHERE c.chat_id = ? AND c.root_message_id = ? AND (? IS NULL OR c.thread_id = ?)
-        ORDER BY ${OLDEST_FIRST}`,
-      pg: `${SELECT} WHERE c.chat_id = ? AND c.root_message_id = ? AND (?::bigint IS NULL OR c.thread_id = ?::bigint)
-        ORDER BY ${OLDEST_FIRST}`,
-    },
+    `${SELECT} WHERE c.chat_id = ? AND c.root_message_id = ? AND ({?id} IS NULL OR c.thread_id = {?id})
+     ORDER BY ${OLDEST_FIRST}`,
     mapMessage,
   ),
   /**
    * params: chatId, since×2, till×2, thread×2, categories-json×2, limit (−1 = none).
-   * PostgreSQL: the JSON is bound as text and cast (Bun would encode a string bound to a jsonb
-   * parameter as a JSON string), and LIMIT NULL means no limit.
+   * PostgreSQL binds the JSON as text and casts it (Bun would encode a string bound to a jsonb
+   * parameter as a JSON string); see QUERY_DIALECT.
    */
   since: many(
-    {
-      sqlite: `${SELECT} WHERE c.chat_id = ? AND (? IS NULL OR c.date > ?) AND (? IS NULL OR c.date < ?)
-        AND (? IS NULL OR c.thread_id = ?)
-        AND (? IS NULL OR c.message_category IN (SELECT value FROM json_each(?)))
-        ORDER BY ${NEWEST_FIRST} LIMIT ?`,
-      pg: `${SELECT} WHERE c.chat_id = ? AND (?::timestamptz IS NULL OR c.date > ?::timestamptz)
-        AND (?::timestamptz IS NULL OR c.date < ?::timestamptz)
-        AND (?::bigint IS NULL OR c.thread_id = ?::bigint)
-        AND (?::text IS NULL OR c.message_category IN (SELECT jsonb_array_elements_text(?::text::jsonb)))
-        ORDER BY ${NEWEST_FIRST} LIMIT NULLIF(?::bigint, -1)`,
-    },
+    `${SELECT} WHERE c.chat_id = ? AND ({?ts} IS NULL OR c.date > {?ts})
+     AND ({?ts} IS NULL OR c.date < {?ts}) AND ({?id} IS NULL OR c.thread_id = {?id})
+     AND ({?text} IS NULL OR c.message_category IN {?json_strings})
+     ORDER BY ${NEWEST_FIRST} LIMIT {?limit}`,
     mapMessage,
   ),
   setCategory: write(

@@ -32,11 +32,8 @@ export const users = {
   ),
   /** params: chatId, seenSince×2, limit. */
   list: many(
-    {
-      sqlite: `${SELECT} WHERE chat_id = ? AND (? IS NULL OR updated_at > ?) ORDER BY updated_at DESC, user_id LIMIT ?`,
-      pg: `${SELECT} WHERE chat_id = ? AND (?::timestamptz IS NULL OR updated_at > ?::timestamptz)
-        ORDER BY updated_at DESC, user_id LIMIT ?`,
-    },
+    `${SELECT} WHERE chat_id = ? AND ({?ts} IS NULL OR updated_at > {?ts})
+     ORDER BY updated_at DESC, user_id LIMIT ?`,
     mapChatUser,
   ),
   /** A true upsert: counters, metadata, spammer flag and created_at survive. params: chat, user, username, name, now. */

@@ -58,30 +58,38 @@ export function migrateSqlite(
     );
   }
   const applied: MigrationReport["applied"] = [];
+  let to = from;
   const setSetting = db.prepare(UPSERT_SETTING);
   try {
     for (const m of migrations) {
       if (m.version <= from) continue;
       try {
-        db.transaction(() => {
-          for (const statement of m.up) db.run(ddl(statement, "sqlite"));
-          const now = nowDb();
-          setSetting.run(VERSION_KEY, String(m.version), now);
-          setSetting.run(LAST_RUN_KEY, now, now);
-        })();
+        // IMMEDIATE takes the write lock first, so another process opening the same fresh
+        // file waits (busy_timeout) and then sees the version this one wrote: applied once
+        const ran = db
+          .transaction(() => {
+            if ((readSchemaVersion(db) ?? 0) >= m.version) return false;
+            for (const statement of m.up) db.run(ddl(statement, "sqlite"));
+            const now = nowDb();
+            setSetting.run(VERSION_KEY, String(m.version), now);
+            setSetting.run(LAST_RUN_KEY, now, now);
+            return true;
+          })
+          .immediate();
+        if (ran) applied.push({ version: m.version, name: m.name });
+        to = m.version;
       } catch (e) {
         throw new DatabaseError(
           "QUERY_FAILED",
-          `source ${source}: migration ${m.version} (${m.name}) failed, schema stays at version ${applied.at(-1)?.version ?? from}: ${(e as Error).message}`,
+          `source ${source}: migration ${m.version} (${m.name}) failed, schema stays at version ${to}: ${(e as Error).message}`,
           { source, cause: e },
         );
       }
-      applied.push({ version: m.version, name: m.name });
     }
   } finally {
     setSetting.finalize();
   }
-  return { from, to: applied.at(-1)?.version ?? from, applied };
+  return { from, to, applied };
 }
 
 let expected: Map<string, Set<string>> | undefined;

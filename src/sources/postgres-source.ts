@@ -3,7 +3,14 @@
  * connections, `timeout` seconds to connect. The wrapper's constructor is synchronous and a
  * pool connects lazily, so the source starts opening at construction (migrations for a
  * writable source, a schema-version probe for a readonly one) and every call awaits that.
- * A failed open marks the source unavailable and is retried by the next call.
+ * Until that first open ends the source is `opening` (not `unavailable`: nothing has failed
+ * yet; not `ok`: nothing is known yet). A failed open marks it unavailable and is retried by
+ * the next call.
+ *
+ * Through the wrapper's hooks the source reports its transitions: into `unavailable` (the
+ * first open failed, or the server went away: connection refused or dropped, auth failed)
+ * as `failed`, once per outage; back to `ok` after that as `reopened`. Bun's pool reconnects
+ * by itself, so "back" is simply the next call that gets an answer.
  *
  * Queries are the same data the SQLite source runs: `query.pg ?? query.sql`, with `?`
  * placeholders numbered `$1..$n` once per query object. Bun keeps the named prepared
@@ -19,7 +26,7 @@ import { DatabaseError } from "../errors.ts";
 import type { MigrationReport } from "../schema/migrate.ts";
 import { diagnoseMismatchPg, migratePg, readSchemaVersionPg } from "../schema/migrate-pg.ts";
 import type { Params, Query, ResultOf, Row } from "./query.ts";
-import type { Source, SourceHealth, SourceState } from "./source.ts";
+import type { Source, SourceHealth, SourceHooks, SourceState } from "./source.ts";
 
 /** Bun's codes for "could not reach or log in to the server". */
 const UNAVAILABLE_CODES =
@@ -30,31 +37,38 @@ const UNAVAILABLE_STATES = /^(08|28|3D|57P0)/;
 export class PostgresSource implements Source {
   readonly name: string;
   readonly config: SourceConfig;
-  readonly #sql: SQL;
+  /** The pool in use; replaced by a fresh one after a connection-level failure. */
+  #sql: SQL;
+  readonly #options: ConstructorParameters<typeof SQL>[0];
+  /** Replaced pools still draining; close() waits for them. */
+  readonly #retired = new Set<Promise<void>>();
   /** Translated text per query object (`?` → `$n`), computed once. */
   #texts = new WeakMap<object, string>();
   #opening: Promise<void> | null = null;
   #opened = false;
-  #state: SourceState = "unavailable";
-  #reason = "connecting";
+  #state: SourceState = "opening";
+  #reason = "first connection in progress";
   #lastChange = new Date();
   #schemaVersion: number | null = null;
   #closing: Promise<void> | null = null;
+  readonly #hooks: SourceHooks;
   /** What the last open's migration did (read-write sources). */
   migration: MigrationReport | null = null;
 
-  constructor(config: SourceConfig) {
+  constructor(config: SourceConfig, hooks: SourceHooks = {}) {
     this.name = config.name;
     this.config = config;
+    this.#hooks = hooks;
     const connection: Record<string, string> = { TimeZone: "UTC" };
     if (config.readonly) connection.default_transaction_read_only = "on";
-    this.#sql = new SQL({
+    this.#options = {
       url: config.url,
       adapter: "postgres",
       max: config.maxConnections,
       connectionTimeout: config.timeout,
       connection,
-    });
+    };
+    this.#sql = new SQL(this.#options);
     // Start now so the first call rarely waits; failures are kept in the state, not thrown here.
     this.#ready().catch(() => {});
   }
@@ -62,27 +76,30 @@ export class PostgresSource implements Source {
   /** Resolves once the source is open (migrated); a failed open is retried on the next call. */
   #ready(): Promise<void> {
     if (this.#opened) return Promise.resolve();
-    this.#opening ??= this.#open().then(
+    const pool = this.#sql;
+    this.#opening ??= this.#open(pool).then(
       () => {
         this.#opened = true;
-        this.#setState("ok", "");
+        this.#up("server answers");
       },
       (e: unknown) => {
         this.#opening = null;
         const error = this.#wrap(e, "open");
-        this.#setState("unavailable", error.message);
+        // whatever failed (server, login, migration), the source is unusable until a retry works
+        if (!this.#closing) this.#down(error, "open");
+        if (error.code === "SOURCE_UNAVAILABLE") this.#renew(pool);
         throw error;
       },
     );
     return this.#opening;
   }
 
-  async #open(): Promise<void> {
+  async #open(pool: SQL): Promise<void> {
     if (this.config.readonly) {
-      this.#schemaVersion = await readSchemaVersionPg(this.#sql);
+      this.#schemaVersion = await readSchemaVersionPg(pool);
       return;
     }
-    this.migration = await migratePg(this.#sql, this.name);
+    this.migration = await migratePg(pool, this.name);
     this.#schemaVersion = this.migration.to;
   }
 
@@ -103,43 +120,52 @@ export class PostgresSource implements Source {
       this.#assertOpen();
     }
     let text = "";
+    const pool = this.#sql;
     try {
-      const result = await this.#run(query, params, (t) => {
+      const result = await this.#run(pool, query, params, (t) => {
         text = t;
       });
-      if (this.#state !== "ok") this.#setState("ok", "");
+      if (this.#state !== "ok") this.#up("server answers again");
       return result as ResultOf<Q>;
     } catch (e) {
       if (e instanceof DatabaseError) throw e;
-      const mismatch = await diagnoseMismatchPg(this.#sql, this.name, text, e).catch(
-        () => undefined,
-      );
-      throw mismatch ?? this.#wrap(e, "query");
+      const mismatch = await diagnoseMismatchPg(pool, this.name, text, e).catch(() => undefined);
+      const error = mismatch ?? this.#wrap(e, "query");
+      if (error.code === "SOURCE_UNAVAILABLE" && !this.#closing) {
+        this.#down(error, "query");
+        this.#renew(pool);
+      }
+      throw error;
     }
   }
 
-  async #run(query: Query, params: Params, seen: (text: string) => void): Promise<unknown> {
+  async #run(
+    pool: SQL,
+    query: Query,
+    params: Params,
+    seen: (text: string) => void,
+  ): Promise<unknown> {
     const values = params as (string | number | boolean | null)[];
     switch (query.kind) {
       case "get": {
         const text = this.#text(query);
         seen(text);
-        const rows = (await this.#sql.unsafe(text, values)) as Row[];
+        const rows = (await pool.unsafe(text, values)) as Row[];
         return query.finish(rows[0] ?? null, this.name);
       }
       case "all": {
         const text = this.#text(query);
         seen(text);
-        return query.finish((await this.#sql.unsafe(text, values)) as Row[], this.name);
+        return query.finish((await pool.unsafe(text, values)) as Row[], this.name);
       }
       case "run": {
         const text = this.#text(query);
         seen(text);
-        return (await this.#sql.unsafe(text, values)).count > 0;
+        return (await pool.unsafe(text, values)).count > 0;
       }
       case "batch":
         // One transaction; the first step decides: no change (a duplicate) → false, rest skipped.
-        return this.#sql.begin(async (tx) => {
+        return pool.begin(async (tx) => {
           for (let i = 0; i < query.steps.length; i++) {
             const step = query.steps[i] as (typeof query.steps)[number];
             const text = this.#text(step.query);
@@ -181,6 +207,37 @@ export class PostgresSource implements Source {
     this.#lastChange = new Date();
   }
 
+  /**
+   * Swaps in a fresh pool after `failed` lost its server. Bun's pool hands a call to a
+   * connection whose reconnect failed during an outage, which then fails once more with
+   * "Connection closed" after the server is back (up to one call per pooled connection); a
+   * fresh pool has no such connections, so the first call after the return gets through.
+   * The old pool drains in the background like a retired source.
+   */
+  #renew(failed: SQL): void {
+    if (this.#sql !== failed || this.#closing) return;
+    this.#sql = new SQL(this.#options);
+    const drained = failed.close({ timeout: this.config.timeout }).catch(() => {});
+    this.#retired.add(drained);
+    void drained.then(() => this.#retired.delete(drained));
+  }
+
+  /** Now answering; reported as `reopened` when it had been unavailable. */
+  #up(reason: string): void {
+    const was = this.#state;
+    if (was === "ok") return;
+    this.#setState("ok", "");
+    if (was === "unavailable") this.#hooks.reopened?.(this.name, reason);
+  }
+
+  /** Not answering; reported as `failed` once per outage (the reason alone updates quietly). */
+  #down(error: DatabaseError, operation: string): void {
+    const was = this.#state;
+    if (was === "unavailable" && this.#reason === error.message) return;
+    this.#setState("unavailable", error.message);
+    if (was !== "unavailable") this.#hooks.failed?.(this.name, error, operation);
+  }
+
   #assertOpen(): void {
     if (this.#closing)
       throw new DatabaseError("CLOSED", `source ${this.name} is closed`, { source: this.name });
@@ -193,7 +250,7 @@ export class PostgresSource implements Source {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await this.#opening?.catch(() => {});
-      await this.#sql.close({ timeout: this.config.timeout });
+      await Promise.all([this.#sql.close({ timeout: this.config.timeout }), ...this.#retired]);
       this.#setState("unavailable", "closed");
     })();
     return this.#closing;
@@ -206,12 +263,15 @@ export class PostgresSource implements Source {
     const options = { source: this.name, cause: e };
     if (this.#closing && code === "ERR_POSTGRES_CONNECTION_CLOSED")
       return new DatabaseError("CLOSED", message, options);
-    if (UNAVAILABLE_CODES.test(code) || UNAVAILABLE_STATES.test(errno)) {
-      if (this.#opened) this.#setState("unavailable", message);
+    if (UNAVAILABLE_CODES.test(code) || UNAVAILABLE_STATES.test(errno))
       return new DatabaseError("SOURCE_UNAVAILABLE", message, options);
-    }
     // read_only_sql_transaction: the server's half of readonly enforcement
     if (errno === "25006") return new DatabaseError("READONLY_SOURCE", message, options);
+    // The value is what is wrong, not the source, and nothing was written:
+    // character_not_in_repertoire: PostgreSQL text cannot hold U+0000 (SQLite can);
+    // program_limit_exceeded: e.g. a primary-key text over the B-tree's ~2.7 kB limit
+    if (errno === "22021" || errno === "54000")
+      return new DatabaseError("INVALID_ARGUMENT", message, options);
     return new DatabaseError("QUERY_FAILED", message, options);
   }
 }

@@ -1,8 +1,8 @@
 /**
- * A query is data: its SQL (one portable text, with a PostgreSQL override where the dialects
- * differ), how to run it, and how to turn rows into records. Repositories declare queries;
- * sources run them with their own cached prepared statements. One mapper per record type is
- * shared by every query that returns it.
+ * A query is data: its SQL (one text for both engines, rendered per dialect here), how to run
+ * it, and how to turn rows into records. Repositories declare queries; sources run them with
+ * their own cached prepared statements. One mapper per record type is shared by every query
+ * that returns it.
  */
 
 /** A raw row as the engine returns it. */
@@ -11,9 +11,9 @@ export type Row = Record<string, unknown>;
 export type Params = readonly (string | number | boolean | null)[];
 
 interface Base {
-  /** Portable SQL with `?` placeholders (SQLite dialect). */
+  /** The SQLite text, `?` placeholders. */
   readonly sql: string;
-  /** PostgreSQL text when it differs; `?` placeholders are numbered by the Postgres source. */
+  /** The PostgreSQL text when it differs; `?` placeholders are numbered by the Postgres source. */
   readonly pg: string | undefined;
 }
 
@@ -46,12 +46,45 @@ export type Query<R = unknown> = GetQuery<R> | AllQuery<R> | RunQuery | BatchQue
 export type ResultOf<Q> =
   Q extends GetQuery<infer R> ? R : Q extends AllQuery<infer R> ? R : boolean;
 
-type Sql = string | { sqlite: string; pg: string };
-const split = (sql: Sql) =>
-  typeof sql === "string" ? { sql, pg: undefined } : { sql: sql.sqlite, pg: sql.pg };
+/**
+ * The only places the dialects differ in chatdb's queries, as tokens in the one SQL text.
+ * A typed placeholder is a `?` whose type PostgreSQL cannot infer (`{?ts} IS NULL OR …`);
+ * SQLite needs no cast. Every token holds exactly one `?`, so parameters line up on both.
+ */
+export const QUERY_DIALECT = {
+  "{?ts}": { sqlite: "?", pg: "?::timestamptz" },
+  "{?id}": { sqlite: "?", pg: "?::bigint" },
+  "{?text}": { sqlite: "?", pg: "?::text" },
+  /** A row limit where −1 means none (SQLite's own rule; PostgreSQL: LIMIT NULL). */
+  "{?limit}": { sqlite: "?", pg: "NULLIF(?::bigint, -1)" },
+  /** The strings of a JSON array bound as text, as a subquery for `IN`. */
+  "{?json_strings}": {
+    sqlite: "(SELECT value FROM json_each(?))",
+    pg: "(SELECT jsonb_array_elements_text(?::text::jsonb))",
+  },
+} as const;
+
+type Dialect = "sqlite" | "pg";
+const TOKENS = new RegExp(
+  Object.keys(QUERY_DIALECT)
+    .map((t) => t.replace(/[{}?]/g, "\\$&"))
+    .join("|"),
+  "g",
+);
+
+/** One SQL text (with {@link QUERY_DIALECT} tokens) in one dialect. */
+export function renderSql(text: string, dialect: Dialect): string {
+  return text.replace(TOKENS, (t) => QUERY_DIALECT[t as keyof typeof QUERY_DIALECT][dialect]);
+}
+
+const split = (text: string) => {
+  const sql = renderSql(text, "sqlite");
+  const pg = renderSql(text, "pg");
+  return { sql, pg: pg === sql ? undefined : pg };
+};
 
 /** A query returning one mapped record or null. */
-export function one<T>(sql: Sql, map: (row: Row, source: string) => T): GetQuery<T | null> {
+export function one<T>(sql: string, map: (row: Row, source: string) => T): GetQuery<T | null> {
   return {
     kind: "get",
     ...split(sql),
@@ -60,17 +93,17 @@ export function one<T>(sql: Sql, map: (row: Row, source: string) => T): GetQuery
 }
 
 /** A query returning every row mapped. */
-export function many<T>(sql: Sql, map: (row: Row, source: string) => T): AllQuery<T[]> {
+export function many<T>(sql: string, map: (row: Row, source: string) => T): AllQuery<T[]> {
   return { kind: "all", ...split(sql), finish: (rows, source) => rows.map((r) => map(r, source)) };
 }
 
 /** A query returning rows folded into one value (a key → value map, a single column...). */
-export function fold<T>(sql: Sql, finish: (rows: Row[], source: string) => T): AllQuery<T> {
+export function fold<T>(sql: string, finish: (rows: Row[], source: string) => T): AllQuery<T> {
   return { kind: "all", ...split(sql), finish };
 }
 
 /** A single-statement write. */
-export function write(sql: Sql): RunQuery {
+export function write(sql: string): RunQuery {
   return { kind: "run", ...split(sql) };
 }
 

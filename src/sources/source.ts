@@ -4,11 +4,12 @@ import type { DatabaseError } from "../errors.ts";
 import type { Params, Query, ResultOf } from "./query.ts";
 
 /**
- * A source's state in `db.health()`: `ok`; `unavailable` (file missing or unopenable, or a
- * Postgres server unreachable: its calls reject `SOURCE_UNAVAILABLE`); `degraded` (open, but a
- * readonly source's schema lacks tables or columns: calls that need them reject `SCHEMA_MISMATCH`).
+ * `ok`: answering. `degraded`: answering, with a schema that lacks something (see reason).
+ * `unavailable`: not answering (reason says why); retried on use. `opening`: the first
+ * connection is still being made (a PostgreSQL source, right after construction or reload):
+ * nothing is known yet and calls wait for it.
  */
-export type SourceState = "ok" | "unavailable" | "degraded";
+export type SourceState = "ok" | "unavailable" | "degraded" | "opening";
 
 /** One source's row in `db.health()`. */
 export interface SourceHealth {
@@ -27,7 +28,8 @@ export interface SourceHealth {
 /** How a source reports what happened to it; the wrapper turns these into events. */
 export interface SourceHooks {
   reopened?(source: string, reason: string): void;
-  failed?(source: string, error: DatabaseError): void;
+  /** `operation`: what failed ("open" unless said otherwise). */
+  failed?(source: string, error: DatabaseError, operation?: string): void;
 }
 
 export interface Source {

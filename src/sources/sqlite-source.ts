@@ -154,8 +154,10 @@ export class SqliteSource implements Source {
       if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
       const db = new Database(path, { create: true, readwrite: true });
       try {
-        if (path !== ":memory:") db.run("PRAGMA journal_mode = WAL");
+        // busy_timeout first: switching a fresh file to WAL takes a lock that several
+        // processes opening it at once must wait for, not fail on
         db.run(`PRAGMA busy_timeout = ${busy}`);
+        if (path !== ":memory:") db.run("PRAGMA journal_mode = WAL");
         this.migration = migrateSqlite(db, this.name);
       } catch (e) {
         db.close();
