@@ -26,7 +26,8 @@ import { DatabaseError } from "../errors.ts";
 import type { MigrationReport } from "../schema/migrate.ts";
 import { diagnoseMismatchPg, migratePg, readSchemaVersionPg } from "../schema/migrate-pg.ts";
 import type { Params, Query, ResultOf, Row } from "./query.ts";
-import type { Source, SourceHealth, SourceHooks, SourceState } from "./source.ts";
+import type { Source, SourceHealth, SourceHooks } from "./source.ts";
+import { SourceStatus } from "./status.ts";
 
 /** Bun's codes for "could not reach or log in to the server". */
 const UNAVAILABLE_CODES =
@@ -46,10 +47,7 @@ export class PostgresSource implements Source {
   #texts = new WeakMap<object, string>();
   #opening: Promise<void> | null = null;
   #opened = false;
-  #state: SourceState = "opening";
-  #reason = "first connection in progress";
-  #lastChange = new Date();
-  #schemaVersion: number | null = null;
+  readonly #status = new SourceStatus("opening", "first connection in progress");
   #closing: Promise<void> | null = null;
   readonly #hooks: SourceHooks;
   /** What the last open's migration did (read-write sources). */
@@ -96,11 +94,11 @@ export class PostgresSource implements Source {
 
   async #open(pool: SQL): Promise<void> {
     if (this.config.readonly) {
-      this.#schemaVersion = await readSchemaVersionPg(pool);
+      this.#status.schemaVersion = await readSchemaVersionPg(pool);
       return;
     }
     this.migration = await migratePg(pool, this.name);
-    this.#schemaVersion = this.migration.to;
+    this.#status.schemaVersion = this.migration.to;
   }
 
   /** `query.pg ?? query.sql` with `?` placeholders numbered, cached per query object. */
@@ -125,7 +123,7 @@ export class PostgresSource implements Source {
       const result = await this.#run(pool, query, params, (t) => {
         text = t;
       });
-      if (this.#state !== "ok") this.#up("server answers again");
+      if (this.#status.state !== "ok") this.#up("server answers again");
       return result as ResultOf<Q>;
     } catch (e) {
       if (e instanceof DatabaseError) throw e;
@@ -190,21 +188,7 @@ export class PostgresSource implements Source {
   }
 
   health(): SourceHealth {
-    return {
-      name: this.name,
-      type: "postgres",
-      mode: this.config.mode,
-      state: this.#state,
-      reason: this.#reason,
-      lastChange: this.#lastChange,
-      schemaVersion: this.#schemaVersion,
-    };
-  }
-
-  #setState(state: SourceState, reason: string): void {
-    this.#state = state;
-    this.#reason = reason;
-    this.#lastChange = new Date();
+    return this.#status.health(this.config);
   }
 
   /**
@@ -224,17 +208,17 @@ export class PostgresSource implements Source {
 
   /** Now answering; reported as `reopened` when it had been unavailable. */
   #up(reason: string): void {
-    const was = this.#state;
+    const was = this.#status.state;
     if (was === "ok") return;
-    this.#setState("ok", "");
+    this.#status.set("ok", "");
     if (was === "unavailable") this.#hooks.reopened?.(this.name, reason);
   }
 
   /** Not answering; reported as `failed` once per outage (the reason alone updates quietly). */
   #down(error: DatabaseError, operation: string): void {
-    const was = this.#state;
-    if (was === "unavailable" && this.#reason === error.message) return;
-    this.#setState("unavailable", error.message);
+    const was = this.#status.state;
+    if (was === "unavailable" && this.#status.reason === error.message) return;
+    this.#status.set("unavailable", error.message);
     if (was !== "unavailable") this.#hooks.failed?.(this.name, error, operation);
   }
 
@@ -251,7 +235,7 @@ export class PostgresSource implements Source {
     this.#closing ??= (async () => {
       await this.#opening?.catch(() => {});
       await Promise.all([this.#sql.close({ timeout: this.config.timeout }), ...this.#retired]);
-      this.#setState("unavailable", "closed");
+      this.#status.set("unavailable", "closed");
     })();
     return this.#closing;
   }

@@ -31,7 +31,8 @@ import {
 } from "../schema/migrate.ts";
 import { LATEST_VERSION } from "../schema/migrations.ts";
 import type { Params, Query, ResultOf, Row } from "./query.ts";
-import type { Source, SourceHealth, SourceHooks, SourceState } from "./source.ts";
+import type { Source, SourceHealth, SourceHooks } from "./source.ts";
+import { SourceStatus } from "./status.ts";
 
 /** Device + inode (+ size and mtime): tells a replaced file from one changed in place. */
 export interface FileIdentity {
@@ -52,10 +53,7 @@ export class SqliteSource implements Source {
   #db: Database | null = null;
   #statements = new Map<object, Statement>();
   #tx: ((fn: () => unknown) => unknown) | null = null;
-  #state: SourceState = "unavailable";
-  #reason = "not opened";
-  #lastChange = new Date();
-  #schemaVersion: number | null = null;
+  readonly #status = new SourceStatus("unavailable", "not opened");
   #identity: FileIdentity | null = null;
   #closed = false;
   #dataVersion = 0;
@@ -82,10 +80,10 @@ export class SqliteSource implements Source {
     try {
       this.#db = this.#connect();
       this.#identity = this.#statIdentity();
-      this.#schemaVersion = readSchemaVersion(this.#db);
+      this.#status.schemaVersion = readSchemaVersion(this.#db);
       this.#dataVersion = this.#readDataVersion();
       this.#tx = this.#db.transaction((fn: () => unknown) => fn());
-      this.#setState("ok", "");
+      this.#status.set("ok", "");
       if (this.config.readonly) this.#checkSchema(this.#db);
       this.#opens++;
       if (wasOpen) this.#hooks.reopened?.(this.name, reason);
@@ -94,8 +92,8 @@ export class SqliteSource implements Source {
       this.#release();
       const error = this.#wrap(e, "open");
       if (!this.config.readonly) throw error;
-      const changed = this.#state !== "unavailable" || this.#reason !== error.message;
-      this.#setState("unavailable", error.message);
+      const changed = this.#status.state !== "unavailable" || this.#status.reason !== error.message;
+      this.#status.set("unavailable", error.message);
       this.#opens++;
       if (changed && !quiet) this.#hooks.failed?.(this.name, error);
       return false;
@@ -113,7 +111,7 @@ export class SqliteSource implements Source {
     const now = this.#statIdentity();
     const was = this.#identity;
     if (now === null) {
-      if (this.#db === null && this.#state === "unavailable") return "unavailable";
+      if (this.#db === null && this.#status.state === "unavailable") return "unavailable";
       this.markUnavailable(`file ${this.config.path} is missing`);
       return "unavailable";
     }
@@ -130,7 +128,7 @@ export class SqliteSource implements Source {
     const version = this.#readDataVersion();
     if (version !== this.#dataVersion) {
       this.#dataVersion = version;
-      this.#lastChange = new Date();
+      this.#status.touch();
       return "committed";
     }
     return "unchanged";
@@ -207,9 +205,9 @@ export class SqliteSource implements Source {
     const gaps = schemaGaps(db);
     if (gaps.length === 0) return;
     const shown = gaps.length > 8 ? [...gaps.slice(0, 8), `${gaps.length - 8} more`] : gaps;
-    this.#setState(
+    this.#status.set(
       "degraded",
-      `schema mismatch (version ${this.#schemaVersion ?? "unknown"}; chatdb expects ${LATEST_VERSION}): missing ${shown.join(", ")}`,
+      `schema mismatch (version ${this.#status.schemaVersion ?? "unknown"}; chatdb expects ${LATEST_VERSION}): missing ${shown.join(", ")}`,
     );
   }
 
@@ -232,7 +230,7 @@ export class SqliteSource implements Source {
     if (this.#db) return this.#db;
     throw new DatabaseError(
       "SOURCE_UNAVAILABLE",
-      `source ${this.name} is unavailable: ${this.#reason}`,
+      `source ${this.name} is unavailable: ${this.#status.reason}`,
       { source: this.name },
     );
   }
@@ -332,27 +330,13 @@ export class SqliteSource implements Source {
   }
 
   health(): SourceHealth {
-    return {
-      name: this.name,
-      type: "sqlite",
-      mode: this.config.mode,
-      state: this.#state,
-      reason: this.#reason,
-      lastChange: this.#lastChange,
-      schemaVersion: this.#schemaVersion,
-    };
-  }
-
-  #setState(state: SourceState, reason: string): void {
-    this.#state = state;
-    this.#reason = reason;
-    this.#lastChange = new Date();
+    return this.#status.health(this.config);
   }
 
   /** Marks the source unavailable and drops its connection (file deleted). */
   markUnavailable(reason: string): void {
     this.#release();
-    this.#setState("unavailable", reason);
+    this.#status.set("unavailable", reason);
     this.#hooks.failed?.(
       this.name,
       new DatabaseError("SOURCE_UNAVAILABLE", `source ${this.name} is unavailable: ${reason}`, {
