@@ -15,6 +15,7 @@ import {
   LATEST_VERSION,
   MIGRATIONS,
   type Migration,
+  migrationRules,
   SETTINGS_DDL,
   VERSION_KEY,
 } from "./migrations.ts";
@@ -46,19 +47,13 @@ export async function migratePg(
   source: string,
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<MigrationReport> {
-  const latest = migrations[migrations.length - 1]?.version ?? 0;
+  const latest = migrationRules.latest(migrations);
   const from = await sql.begin(async (tx) => {
     await tx.unsafe(LOCK);
     await tx.unsafe(ddl(SETTINGS_DDL, "pg"));
     return (await readSchemaVersionPg(tx)) ?? 0;
   });
-  if (from > latest) {
-    throw new DatabaseError(
-      "SCHEMA_MISMATCH",
-      `source ${source}: schema version ${from} is newer than this chatdb supports (${latest}); upgrade chatdb`,
-      { source },
-    );
-  }
+  migrationRules.assertNotNewer(source, from, latest);
   const applied: MigrationReport["applied"] = [];
   let to = from;
   for (const m of migrations) {
@@ -77,11 +72,7 @@ export async function migratePg(
       if (ran) applied.push({ version: m.version, name: m.name });
       to = m.version;
     } catch (e) {
-      throw new DatabaseError(
-        "QUERY_FAILED",
-        `source ${source}: migration ${m.version} (${m.name}) failed, schema stays at version ${to}: ${(e as Error).message}`,
-        { source, cause: e },
-      );
+      throw migrationRules.failed(source, m, to, e);
     }
   }
   return { from, to, applied };

@@ -12,6 +12,7 @@ import {
   LATEST_VERSION,
   MIGRATIONS,
   type Migration,
+  migrationRules,
   SETTINGS_DDL,
   VERSION_KEY,
 } from "./migrations.ts";
@@ -49,14 +50,8 @@ export function migrateSqlite(
 ): MigrationReport {
   db.run(ddl(SETTINGS_DDL, "sqlite"));
   const from = readSchemaVersion(db) ?? 0;
-  const latest = migrations[migrations.length - 1]?.version ?? 0;
-  if (from > latest) {
-    throw new DatabaseError(
-      "SCHEMA_MISMATCH",
-      `source ${source}: schema version ${from} is newer than this chatdb supports (${latest}); upgrade chatdb`,
-      { source },
-    );
-  }
+  const latest = migrationRules.latest(migrations);
+  migrationRules.assertNotNewer(source, from, latest);
   const applied: MigrationReport["applied"] = [];
   let to = from;
   const setSetting = db.prepare(UPSERT_SETTING);
@@ -79,11 +74,7 @@ export function migrateSqlite(
         if (ran) applied.push({ version: m.version, name: m.name });
         to = m.version;
       } catch (e) {
-        throw new DatabaseError(
-          "QUERY_FAILED",
-          `source ${source}: migration ${m.version} (${m.name}) failed, schema stays at version ${to}: ${(e as Error).message}`,
-          { source, cause: e },
-        );
+        throw migrationRules.failed(source, m, to, e);
       }
     }
   } finally {

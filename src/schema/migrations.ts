@@ -6,6 +6,8 @@
  * DDL is written once; `{id}`, `{ts}`, `{float}` are the only dialect-specific tokens.
  */
 
+import { DatabaseError } from "../errors.ts";
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
@@ -140,6 +142,28 @@ export const MIGRATIONS: readonly Migration[] = [
  * (`SCHEMA_MISMATCH`): it was written by a newer chatdb.
  */
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/**
+ * The rules both engines' migration runners share: refuse a database newer than the code,
+ * and report a failed migration with the version the schema stays at.
+ */
+export const migrationRules = {
+  latest: (migrations: readonly Migration[]) => migrations[migrations.length - 1]?.version ?? 0,
+  assertNotNewer(source: string, from: number, latest: number): void {
+    if (from <= latest) return;
+    throw new DatabaseError(
+      "SCHEMA_MISMATCH",
+      `source ${source}: schema version ${from} is newer than this chatdb supports (${latest}); upgrade chatdb`,
+      { source },
+    );
+  },
+  failed: (source: string, m: Migration, stays: number, cause: unknown) =>
+    new DatabaseError(
+      "QUERY_FAILED",
+      `source ${source}: migration ${m.version} (${m.name}) failed, schema stays at version ${stays}: ${(cause as Error).message}`,
+      { source, cause },
+    ),
+};
 
 /** Dialect tokens → concrete types. SQLite keeps gromozeka's declared types exactly. */
 export const DIALECT_TYPES = {
