@@ -1,11 +1,11 @@
 /**
  * Watches the config file's folder (editors save by writing a temp file and renaming it over
- * the config), debounces on the trailing edge, and calls `reload`. A slow poll of the file's
- * identity, size and mtime catches an event chokidar's leading-edge throttle dropped.
+ * the config) and calls `reload` when the file's content has changed. The safety poll compares
+ * the file's identity, size and mtime.
  */
 import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { Debounce, FolderWatch } from "./folder-watch.ts";
+import { FolderWatch } from "./folder-watch.ts";
 
 export interface ConfigWatcherOptions {
   debounceMs: number;
@@ -15,9 +15,7 @@ export interface ConfigWatcherOptions {
 
 export class ConfigWatcher {
   readonly #file: string;
-  readonly #folders: FolderWatch;
-  readonly #debounce: Debounce<string>;
-  readonly #poll: ReturnType<typeof setInterval> | undefined;
+  readonly #folders: FolderWatch<string>;
   #stamp: string;
   /** The content as of the last reload; null when the file was missing. */
   #text: string | null;
@@ -26,25 +24,24 @@ export class ConfigWatcher {
     this.#file = resolve(file);
     this.#stamp = stamp(this.#file);
     this.#text = readText(this.#file);
-    this.#debounce = new Debounce(options.debounceMs, () => {
+    // Events come more than once per save (several per write, plus the re-report after
+    // chokidar's throttle window): reload only when the content really changed.
+    const fire = () => {
       this.#stamp = stamp(this.#file);
-      // FolderWatch reports each event twice (once more after chokidar's throttle window), and
-      // one save can raise several events: reload only when the content really changed.
       const text = readText(this.#file);
       if (text === this.#text) return;
       this.#text = text;
       reload();
+    };
+    this.#folders = new FolderWatch({
+      ...options,
+      match: (path) => (resolve(path) === this.#file ? this.#file : undefined),
+      fire,
+      poll: () => {
+        if (stamp(this.#file) !== this.#stamp) fire();
+      },
     });
-    this.#folders = new FolderWatch((path) => {
-      if (resolve(path) === this.#file) this.#debounce.schedule(this.#file);
-    }, options.onError);
     void this.#folders.set([dirname(this.#file)]);
-    if (options.pollMs > 0) {
-      this.#poll = setInterval(() => {
-        if (stamp(this.#file) !== this.#stamp) this.#debounce.schedule(this.#file);
-      }, options.pollMs);
-      this.#poll.unref?.();
-    }
   }
 
   /** Resolves once the folder is being watched. */
@@ -52,10 +49,8 @@ export class ConfigWatcher {
     return this.#folders.ready;
   }
 
-  async close(): Promise<void> {
-    if (this.#poll) clearInterval(this.#poll);
-    this.#debounce.cancel();
-    await this.#folders.close();
+  close(): Promise<void> {
+    return this.#folders.close();
   }
 }
 

@@ -1,25 +1,46 @@
 /**
  * Watches folders, not files: editors save by rename, SQLite commits in WAL mode touch only
  * `-wal`, and a watch on a file goes silent after delete+recreate (notes/sqlite-live-sources.md).
- * chokidar's own per-path throttle is leading-edge and can drop the last of two quick writes,
- * so callers debounce on the trailing edge and keep a slow safety poll.
+ * Events are mapped to keys, debounced on the trailing edge, re-reported once chokidar's
+ * leading-edge throttle window has passed (it drops a second write to a path within 50 ms),
+ * and a slow safety poll catches whatever was still missed. Callers make `fire` idempotent.
  */
 import { watch as chokidarWatch, type FSWatcher } from "chokidar";
 
 /** chokidar's per-path throttle window for "change" events. */
 const CHOKIDAR_THROTTLE_MS = 50;
 
-/** One chokidar watcher over a set of folders (depth 0), reporting changed paths. */
-export class FolderWatch {
+export interface FolderWatchOptions<K> {
+  /** Trailing debounce after a file event, ms. */
+  debounceMs: number;
+  /** Safety poll period, ms; 0 disables it. */
+  pollMs: number;
+  onError: (error: unknown) => void;
+  /** The key an event's path concerns, or undefined to ignore the event. */
+  match: (path: string) => K | undefined;
+  /** Acts on a key after its events settle. */
+  fire: (key: K) => void;
+  /** Runs every `pollMs`. */
+  poll: () => void;
+}
+
+export class FolderWatch<K> {
   #watcher: FSWatcher | null = null;
   #folders = new Set<string>();
   #ready: Promise<void> = Promise.resolve();
-  readonly #onPath: (path: string) => void;
-  readonly #onError: (error: unknown) => void;
+  readonly #options: FolderWatchOptions<K>;
+  readonly #debounce: Debounce<K>;
+  readonly #echo: Debounce<K>;
+  readonly #poll: ReturnType<typeof setInterval> | undefined;
 
-  constructor(onPath: (path: string) => void, onError: (error: unknown) => void) {
-    this.#onPath = onPath;
-    this.#onError = onError;
+  constructor(options: FolderWatchOptions<K>) {
+    this.#options = options;
+    this.#debounce = new Debounce(options.debounceMs, options.fire);
+    this.#echo = new Debounce(CHOKIDAR_THROTTLE_MS + 10, (key) => this.#debounce.schedule(key));
+    if (options.pollMs > 0) {
+      this.#poll = setInterval(options.poll, options.pollMs);
+      this.#poll.unref?.();
+    }
   }
 
   /** Makes the watched folders exactly `folders`; resolves when the new ones are watched. */
@@ -33,7 +54,7 @@ export class FolderWatch {
       const w = chokidarWatch([...want], { depth: 0, ignoreInitial: true, persistent: true });
       this.#watcher = w;
       w.on("all", (_event, path) => this.#event(path));
-      w.on("error", (e) => this.#onError(e));
+      w.on("error", (e) => this.#options.onError(e));
       this.#ready = new Promise((resolve) => w.once("ready", () => resolve()));
       return this.#ready;
     }
@@ -50,20 +71,17 @@ export class FolderWatch {
     return this.#ready;
   }
 
-  /**
-   * chokidar drops a second change to a path within 50 ms of the first (its throttle is
-   * leading-edge), so every event is reported again once that window has passed: a write
-   * that landed inside the window is then seen by the caller's identity check.
-   */
   #event(path: string): void {
-    this.#onPath(path);
-    this.#echo.schedule(path);
+    const key = this.#options.match(path);
+    if (key === undefined) return;
+    this.#debounce.schedule(key);
+    this.#echo.schedule(key);
   }
 
-  readonly #echo = new Debounce<string>(CHOKIDAR_THROTTLE_MS + 10, (path) => this.#onPath(path));
-
   async close(): Promise<void> {
+    if (this.#poll) clearInterval(this.#poll);
     this.#echo.cancel();
+    this.#debounce.cancel();
     const w = this.#watcher;
     this.#watcher = null;
     this.#folders.clear();
