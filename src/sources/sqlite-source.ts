@@ -410,11 +410,16 @@ export class SqliteSource implements Source {
     const code = (e as { code?: string }).code ?? "";
     const message = `source ${this.name} (${this.config.path}): ${during} failed: ${(e as Error).message ?? String(e)}`;
     // The file cannot be used at all (a query meeting a corrupt file is no query error)
+    // A lock held past busy_timeout (another process in BEGIN EXCLUSIVE, a writer starving us)
+    // is the file being unusable for now, not a bad statement.
     const unavailable =
       during === "open"
-        ? /^SQLITE_(CANTOPEN|NOTADB|CORRUPT|PERM|AUTH)/.test(code)
-        : /^SQLITE_(NOTADB|CORRUPT)/.test(code);
-    return new DatabaseError(unavailable ? "SOURCE_UNAVAILABLE" : "QUERY_FAILED", message, {
+        ? /^SQLITE_(CANTOPEN|NOTADB|CORRUPT|PERM|AUTH|BUSY|LOCKED)/.test(code)
+        : /^SQLITE_(NOTADB|CORRUPT|BUSY|LOCKED)/.test(code);
+    const hint = /^SQLITE_(BUSY|LOCKED)/.test(code)
+      ? ` (locked by another connection for longer than timeout = ${this.config.timeout} s)`
+      : "";
+    return new DatabaseError(unavailable ? "SOURCE_UNAVAILABLE" : "QUERY_FAILED", message + hint, {
       source: this.name,
       cause: e,
     });
@@ -445,7 +450,7 @@ export function foreignWalHazard(path: string, uid = process.getuid?.()): string
 
 const SQLITE_MAGIC = Buffer.from("SQLite format 3\0");
 
-/** The file starts with SQLite's magic string (an empty file counts: SQLite sees a new database). */
+/** The file starts with SQLite's magic string (a live database never shrinks to 0 bytes either). */
 function hasSqliteHeader(path: string): boolean {
   const header = Buffer.alloc(16);
   let fd: number;
@@ -456,7 +461,7 @@ function hasSqliteHeader(path: string): boolean {
   }
   try {
     const n = readSync(fd, header, 0, 16, 0);
-    return n === 0 || (n === 16 && header.equals(SQLITE_MAGIC));
+    return n === 16 && header.equals(SQLITE_MAGIC);
   } finally {
     closeSync(fd);
   }
