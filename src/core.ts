@@ -349,6 +349,7 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
     },
   ): Promise<T[]> {
     const { key, home } = rule;
+    strictOption(opts);
     if (opts?.dataSource !== undefined)
       return (await this.read(undefined, opts, query, params)) as T[];
     this.assertOpen();
@@ -390,6 +391,7 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
     params: Params,
     opts: AggregateOptions | undefined,
   ): Promise<T | null> {
+    strictOption(opts);
     if (opts?.dataSource !== undefined)
       return (await this.read(undefined, opts, query, params)) as T | null;
     this.assertOpen();
@@ -435,6 +437,16 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+}
+
+/** `strict` decides whether a failing source is fatal: a truthy string must not flip it. */
+function strictOption(opts: AggregateOptions | undefined): void {
+  if (opts?.strict !== undefined && typeof opts.strict !== "boolean") {
+    throw new DatabaseError(
+      "INVALID_ARGUMENT",
+      `strict: expected a boolean, got ${typeof opts.strict}`,
+    );
   }
 }
 
