@@ -271,7 +271,7 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
         if (prev && sameSource(prev.config, c)) {
           sources.set(c.name, prev);
         } else {
-          const s = openSource(c, this.#hooks);
+          const s = openSourceOf(config, c, this.#hooks);
           opened.push(s);
           sources.set(c.name, s);
         }
@@ -381,6 +381,7 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
     },
   ): Promise<T[]> {
     const { key, home } = rule;
+    strictOption(opts);
     if (opts?.dataSource !== undefined)
       return (await this.read(undefined, opts, query, params)) as T[];
     this.assertOpen();
@@ -422,6 +423,7 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
     params: Params,
     opts: AggregateOptions | undefined,
   ): Promise<T | null> {
+    strictOption(opts);
     if (opts?.dataSource !== undefined)
       return (await this.read(undefined, opts, query, params)) as T | null;
     this.assertOpen();
@@ -470,6 +472,16 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
   }
 }
 
+/** `strict` decides whether a failing source is fatal: a truthy string must not flip it. */
+function strictOption(opts: AggregateOptions | undefined): void {
+  if (opts?.strict !== undefined && typeof opts.strict !== "boolean") {
+    throw new DatabaseError(
+      "INVALID_ARGUMENT",
+      `strict: expected a boolean, got ${typeof opts.strict}`,
+    );
+  }
+}
+
 /** Opens sources in config order; if one fails, closes those already opened and rethrows. */
 export function openAll(
   configs: readonly SourceConfig[],
@@ -491,6 +503,25 @@ export function openAll(
     throw e;
   }
   return opened;
+}
+
+/**
+ * Opens a source for a reload. A source the new config adds or changes that cannot be opened
+ * (a writable path in a missing or read-only place, a directory, /dev/null) makes the config
+ * wrong, not the call: CONFIG_INVALID naming the key, the engine's error as cause.
+ */
+function openSourceOf(config: ResolvedConfig, c: SourceConfig, hooks: SourceHooks): Source {
+  try {
+    return openSource(c, hooks);
+  } catch (e) {
+    const key = `sources.${c.name}.${c.type === "sqlite" ? "path" : "url"}`;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new DatabaseError(
+      "CONFIG_INVALID",
+      `config ${config.file ?? "<config>"}: ${key}: cannot open source ${c.name}: ${why}`,
+      { cause: e, source: c.name },
+    );
+  }
 }
 
 /** Two source configs open the same thing the same way (all fields are primitives). */

@@ -17,7 +17,9 @@ import {
   optId,
   optMessageId,
   optText,
+  record,
   text,
+  texts,
   toDbTime,
 } from "./_internal/values.ts";
 import { WrapperCore, type WrapperOptions } from "./core.ts";
@@ -68,7 +70,8 @@ function cacheOf(cacheType: string) {
 const time = (d: Date | null) => d?.getTime() ?? 0;
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-const summaryKey = (s: SummarizationKey) => {
+const summaryKey = (key: SummarizationKey) => {
+  const s = record(key, "s");
   const chatId = id(s.chatId, "chatId");
   const topicId = optId(s.topicId, "topicId");
   const first = messageId(s.firstMessageId, "firstMessageId");
@@ -113,8 +116,9 @@ export class DatabaseWrapper extends WrapperCore {
 
   /** A global setting, `opts.default` when absent. A stored NULL reads as null. */
   async getSetting(key: string, opts?: ReadOptions & { default?: string }): Promise<string | null> {
+    const fallback = optText(opts?.default, "default");
     const row = await this.read(undefined, opts, settings.get, [text(key, "key")]);
-    return row === null ? (opts?.default ?? null) : row;
+    return row === null ? fallback : row;
   }
 
   /** D. Every global setting, key → value. */
@@ -128,7 +132,8 @@ export class DatabaseWrapper extends WrapperCore {
    * Stores a message and bumps the author's counter and the daily stats, in one transaction
    * (Cw). Resolves false when (chatId, messageId) is already stored.
    */
-  async saveChatMessage(m: NewChatMessage): Promise<boolean> {
+  async saveChatMessage(message: NewChatMessage): Promise<boolean> {
+    const m = record(message, "m");
     const chatId = id(m.chatId, "chatId");
     const when = date(m.date, "date");
     const params = [
@@ -190,9 +195,7 @@ export class DatabaseWrapper extends WrapperCore {
     const till = opts?.till === undefined ? null : toDbTime(date(opts.till, "till"));
     const thread = optId(opts?.threadId, "threadId");
     const categories =
-      opts?.categories === undefined
-        ? null
-        : JSON.stringify(opts.categories.map((c) => text(c, "categories[]")));
+      opts?.categories === undefined ? null : JSON.stringify(texts(opts.categories, "categories"));
     const params = [
       id(chatId, "chatId"),
       since,
@@ -423,8 +426,9 @@ export class DatabaseWrapper extends WrapperCore {
   async updateChatTopicInfo(
     chatId: number,
     topicId: number,
-    topic: ChatTopicUpdate = {},
+    fields: ChatTopicUpdate = {},
   ): Promise<boolean> {
+    const topic = record(fields, "topic");
     const now = nowDb();
     const params = [
       id(chatId, "chatId"),
@@ -475,7 +479,8 @@ export class DatabaseWrapper extends WrapperCore {
   // ── Media attachments (default source) ───────────────────────────────────
 
   /** Dw. Insert-only: resolves false when the fileUniqueId is already stored. */
-  async addMediaAttachment(m: NewMediaAttachment): Promise<boolean> {
+  async addMediaAttachment(attachment: NewMediaAttachment): Promise<boolean> {
+    const m = record(attachment, "m");
     const now = nowDb();
     const params = [
       text(m.fileUniqueId, "fileUniqueId"),
@@ -497,8 +502,9 @@ export class DatabaseWrapper extends WrapperCore {
   /** Dw. Sets the given fields (and updatedAt); resolves false when no such attachment. */
   async updateMediaAttachment(
     fileUniqueId: string,
-    fields: MediaAttachmentUpdate,
+    update: MediaAttachmentUpdate,
   ): Promise<boolean> {
+    const fields = record(update, "fields");
     const given: Record<string, unknown> = {
       file_size: fields.fileSize === undefined ? undefined : id(fields.fileSize, "fileSize"),
       status: fields.status === undefined ? undefined : text(fields.status, "status"),
@@ -575,7 +581,8 @@ export class DatabaseWrapper extends WrapperCore {
     return this.#addSpamLike(ham.add, s);
   }
 
-  #addSpamLike(query: typeof spam.add, s: NewSpamMessage) {
+  #addSpamLike(query: typeof spam.add, message: NewSpamMessage) {
+    const s = record(message, "s");
     const now = nowDb();
     const chatId = id(s.chatId, "chatId");
     const params = [

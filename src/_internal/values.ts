@@ -30,7 +30,7 @@ export function optId(value: unknown, name: string): number | null {
 
 /** Message ids are `number | string` and stored as TEXT, as gromozeka does. */
 export function messageId(value: unknown, name = "messageId"): string {
-  if (typeof value === "string" && value.length > 0) return value;
+  if (typeof value === "string" && value.length > 0) return text(value, name);
   if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
   return invalid(name, value, "a safe integer or a non-empty string");
 }
@@ -39,13 +39,31 @@ export function optMessageId(value: unknown, name: string): string | null {
   return value === undefined || value === null ? null : messageId(value, name);
 }
 
+/**
+ * A string, well-formed UTF-16: SQLite stores UTF-8, where a lone surrogate becomes U+FFFD, so
+ * "a\uD800" would be stored as "a\uFFFD" and collide with it and with "a\uDC00" as a key.
+ */
 export function text(value: unknown, name: string): string {
   if (typeof value !== "string") invalid(name, value, "a string");
+  if (!(value as string).isWellFormed())
+    invalid(name, value, "a well-formed string (it has a lone surrogate)");
   return value as string;
 }
 
 export function optText(value: unknown, name: string): string | null {
   return value === undefined || value === null ? null : text(value, name);
+}
+
+/** An object argument (a message, a key, fields to set): not null, not a primitive. */
+export function record<T>(value: T, name: string): NonNullable<T> {
+  if (typeof value !== "object" || value === null) invalid(name, value, "an object");
+  return value as NonNullable<T>;
+}
+
+/** A list of strings (message categories). */
+export function texts(value: unknown, name: string): string[] {
+  if (!Array.isArray(value)) invalid(name, value, "an array of strings");
+  return (value as unknown[]).map((v) => text(v, `${name}[]`));
 }
 
 export function num(value: unknown, name: string): number {

@@ -57,6 +57,10 @@ export class SqliteSource implements Source {
   #identity: FileIdentity | null = null;
   #closed = false;
   #dataVersion = 0;
+  /** `PRAGMA schema_version` at open: the owner's DDL changes it. */
+  #schemaCookie = 0;
+  /** The error code of the last failed stat (ENOENT, EACCES…). */
+  #statFailure = "ENOENT";
   #opens = 0;
   readonly #hooks: SourceHooks;
   /** What the last open's migration did (read-write sources). */
@@ -82,6 +86,7 @@ export class SqliteSource implements Source {
       this.#identity = this.#statIdentity();
       this.#status.schemaVersion = readSchemaVersion(this.#db);
       this.#dataVersion = this.#readDataVersion();
+      this.#schemaCookie = this.#readSchemaCookie();
       this.#tx = this.#db.transaction((fn: () => unknown) => fn());
       this.#status.set("ok", "");
       if (this.config.readonly) this.#checkSchema(this.#db);
@@ -112,26 +117,52 @@ export class SqliteSource implements Source {
     const was = this.#identity;
     if (now === null) {
       if (this.#db === null && this.#status.state === "unavailable") return "unavailable";
-      this.markUnavailable(`file ${this.config.path} is missing`);
+      // a folder made unreadable (EACCES) is not a missing file: say which it is
+      this.markUnavailable(
+        this.#statFailure === "ENOENT"
+          ? `file ${this.config.path} is missing`
+          : `file ${this.config.path} cannot be accessed (${this.#statFailure})`,
+      );
       return "unavailable";
     }
     if (this.#db === null) return this.open("file is back") ? "reopened" : "unavailable";
     if (was === null || was.dev !== now.dev || was.ino !== now.ino) {
       return this.open("file replaced") ? "reopened" : "unavailable";
     }
-    if (
-      this.config.mode === "immutable" &&
-      (was.size !== now.size || was.mtimeMs !== now.mtimeMs)
-    ) {
-      return this.open("file changed in place") ? "reopened" : "unavailable";
+    if (was.size !== now.size || was.mtimeMs !== now.mtimeMs) {
+      if (this.config.mode === "immutable") {
+        return this.open("file changed in place") ? "reopened" : "unavailable";
+      }
+      // A live file changes in place at every checkpoint, but SQLite never rewrites its magic.
+      // Without it the file was overwritten behind SQLite's back, and a WAL reader would go on
+      // serving its cached pages of a database that no longer exists: reopen to find out.
+      this.#identity = now;
+      if (!hasSqliteHeader(this.config.path)) {
+        return this.open("file overwritten") ? "reopened" : "unavailable";
+      }
     }
     const version = this.#readDataVersion();
     if (version !== this.#dataVersion) {
       this.#dataVersion = version;
       this.#status.touch();
+      // The owner migrated (or dropped) tables: reopen, so health checks the schema again.
+      if (this.config.readonly && this.#readSchemaCookie() !== this.#schemaCookie) {
+        return this.open("schema changed") ? "reopened" : "unavailable";
+      }
       return "committed";
     }
     return "unchanged";
+  }
+
+  #readSchemaCookie(): number {
+    try {
+      const row = this.#db?.query("PRAGMA schema_version").get() as
+        | { schema_version: number }
+        | undefined;
+      return row === undefined ? -1 : Number(row.schema_version);
+    } catch {
+      return -1;
+    }
   }
 
   #readDataVersion(): number {
@@ -216,7 +247,8 @@ export class SqliteSource implements Source {
     try {
       const s = statSync(this.config.path);
       return { dev: s.dev, ino: s.ino, size: s.size, mtimeMs: s.mtimeMs };
-    } catch {
+    } catch (e) {
+      this.#statFailure = (e as { code?: string }).code ?? String(e);
       return null;
     }
   }
@@ -364,11 +396,16 @@ export class SqliteSource implements Source {
     const code = (e as { code?: string }).code ?? "";
     const message = `source ${this.name} (${this.config.path}): ${during} failed: ${(e as Error).message ?? String(e)}`;
     // The file cannot be used at all (a query meeting a corrupt file is no query error)
+    // A lock held past busy_timeout (another process in BEGIN EXCLUSIVE, a writer starving us)
+    // is the file being unusable for now, not a bad statement.
     const unavailable =
       during === "open"
-        ? /^SQLITE_(CANTOPEN|NOTADB|CORRUPT|PERM|AUTH)/.test(code)
-        : /^SQLITE_(NOTADB|CORRUPT)/.test(code);
-    return new DatabaseError(unavailable ? "SOURCE_UNAVAILABLE" : "QUERY_FAILED", message, {
+        ? /^SQLITE_(CANTOPEN|NOTADB|CORRUPT|PERM|AUTH|BUSY|LOCKED)/.test(code)
+        : /^SQLITE_(NOTADB|CORRUPT|BUSY|LOCKED)/.test(code);
+    const hint = /^SQLITE_(BUSY|LOCKED)/.test(code)
+      ? ` (locked by another connection for longer than timeout = ${this.config.timeout} s)`
+      : "";
+    return new DatabaseError(unavailable ? "SOURCE_UNAVAILABLE" : "QUERY_FAILED", message + hint, {
       source: this.name,
       cause: e,
     });
@@ -395,6 +432,25 @@ export function foreignWalHazard(path: string, uid = process.getuid?.()): string
   return dirWritable
     ? `${path} is a WAL database owned by uid ${st.uid}; opening it as uid ${uid} would create -wal/-shm owned by uid ${uid} and break its owner's writes. Read a snapshot published by the sidecar instead ([sync.NAME] + \`chatdb sync\`, source immutable = true)`
     : `${path} is a WAL database of uid ${st.uid} in a folder uid ${uid} cannot write, and its -shm is missing: SQLite cannot open it readonly. Read a snapshot published by the sidecar instead ([sync.NAME] + \`chatdb sync\`)`;
+}
+
+const SQLITE_MAGIC = Buffer.from("SQLite format 3\0");
+
+/** The file starts with SQLite's magic string (a live database never shrinks to 0 bytes either). */
+function hasSqliteHeader(path: string): boolean {
+  const header = Buffer.alloc(16);
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return true; // gone or unreadable: the next check's stat reports that
+  }
+  try {
+    const n = readSync(fd, header, 0, 16, 0);
+    return n === 16 && header.equals(SQLITE_MAGIC);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The header's read/write format versions are 2 in WAL mode. */
