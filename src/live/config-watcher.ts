@@ -44,6 +44,15 @@ export class ConfigWatcher {
     void this.#folders.set([dirname(this.#file)]);
   }
 
+  /**
+   * Records the file as it is now as handled: a reload made by hand reads it, so the events
+   * of the same save must not reload it a second time.
+   */
+  seen(): void {
+    this.#stamp = stamp(this.#file);
+    this.#text = readText(this.#file);
+  }
+
   /** Resolves once the folder is being watched. */
   get ready(): Promise<void> {
     return this.#folders.ready;
