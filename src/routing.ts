@@ -44,11 +44,7 @@ export class Router {
 
   /** The source name a call goes to. Throws UNKNOWN_SOURCE or READONLY_SOURCE. */
   resolve(chatId: number | undefined, dataSource: string | undefined, write: boolean): string {
-    // The hot path of every call: the same rules as #pick, without its [source, rule] tuple.
-    let name: string | undefined;
-    if (dataSource !== undefined && !write) name = this.#pick(chatId, dataSource, write)[0];
-    else if (chatId !== undefined) name = this.config.chatMapping.get(chatId);
-    name ??= this.config.defaultSource;
+    const name = this.#target(chatId, dataSource, write);
     if (write && this.#byName.get(name)?.readonly) {
       throw new DatabaseError(
         "READONLY_SOURCE",
@@ -59,11 +55,8 @@ export class Router {
     return name;
   }
 
-  #pick(
-    chatId: number | undefined,
-    dataSource: string | undefined,
-    write: boolean,
-  ): [string, RouteRule] {
+  /** The three tiers: explicit dataSource (reads only), the chat map, the default. */
+  #target(chatId: number | undefined, dataSource: string | undefined, write: boolean): string {
     if (dataSource !== undefined && !write) {
       if (!this.#byName.has(dataSource)) {
         throw new DatabaseError(
@@ -72,13 +65,12 @@ export class Router {
           { source: dataSource },
         );
       }
-      return [dataSource, "dataSource"];
+      return dataSource;
     }
-    if (chatId !== undefined) {
-      const mapped = this.config.chatMapping.get(chatId);
-      if (mapped !== undefined) return [mapped, "chatMapping"];
-    }
-    return [this.config.defaultSource, "default"];
+    return (
+      (chatId === undefined ? undefined : this.config.chatMapping.get(chatId)) ??
+      this.config.defaultSource
+    );
   }
 
   /** The home source of a chat's rows: where a write for it would go. */
@@ -89,14 +81,16 @@ export class Router {
     );
   }
 
-  sourceConfig(name: string): SourceConfig | undefined {
-    return this.#byName.get(name);
-  }
-
   /** The routing decision for a call, without running it. */
   explain(request: RouteRequest = {}): RouteExplanation {
     const write = request.write ?? false;
-    const [source, rule] = this.#pick(request.chatId, request.dataSource, write);
+    const source = this.#target(request.chatId, request.dataSource, write);
+    const rule: RouteRule =
+      request.dataSource !== undefined && !write
+        ? "dataSource"
+        : request.chatId !== undefined && this.config.chatMapping.has(request.chatId)
+          ? "chatMapping"
+          : "default";
     const config = this.#byName.get(source) as SourceConfig;
     return {
       source,

@@ -118,7 +118,7 @@ export class DatabaseWrapper extends WrapperCore {
   async getSetting(key: string, opts?: ReadOptions & { default?: string }): Promise<string | null> {
     const fallback = optText(opts?.default, "default");
     const row = await this.read(undefined, opts, settings.get, [text(key, "key")]);
-    return row === null ? fallback : row;
+    return row === null ? fallback : row.value;
   }
 
   /** D. Every global setting, key → value. */
@@ -155,7 +155,7 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(chatId, messages.save, params);
   }
 
-  /** C. Newest first; ties broken by message id. */
+  /** C. One message by its id, with its author's name from chat_users (null when none). */
   async getChatMessageByMessageId(
     chatId: number,
     msgId: number | string,

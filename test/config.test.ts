@@ -269,3 +269,19 @@ describe("config resolution", () => {
     }).toThrow(TypeError);
   });
 });
+
+describe("postgres url or parts", () => {
+  test("url together with host/port/user/password/database is CONFIG_INVALID naming the part", async () => {
+    for (const part of [
+      'host = "h"',
+      "port = 5433",
+      'user = "u"',
+      'password = "p"',
+      'database = "d"',
+    ]) {
+      const text = `[database.sources.pg]\ntype = "postgres"\nurl = "postgres://x@h/db"\n${part}\n`;
+      const error = await expectCode(() => parseConfig(text), "CONFIG_INVALID");
+      expect(error.message).toContain(`database.sources.pg.${part.split(" ")[0]}`);
+    }
+  });
+});

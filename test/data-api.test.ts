@@ -318,3 +318,16 @@ describe("stored format (SQLite)", () => {
     });
   });
 });
+
+describe("global settings", () => {
+  test("a stored NULL reads as null, not as the default", async () => {
+    await using dir = tempDir();
+    await using db = new DatabaseWrapper(dir.file("bot.db"));
+    // gromozeka's settings.value is nullable; chatdb never writes NULL itself
+    const raw = new Database(dir.file("bot.db"));
+    raw.run("INSERT INTO settings (key, value) VALUES ('nullable', NULL)");
+    raw.close();
+    expect(await db.getSetting("nullable", { default: "fallback" })).toBeNull();
+    expect(await db.getSetting("absent", { default: "fallback" })).toBe("fallback");
+  });
+});

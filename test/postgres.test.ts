@@ -94,9 +94,9 @@ for (const engine of engines) {
     test("opens migrated to the latest version and reports it in health", async () => {
       await using loc = await engine.location();
       const source = loc.open();
-      expect(await source.exec(settings.get, ["db-migration-version"])).toBe(
-        String(LATEST_VERSION),
-      );
+      expect(await source.exec(settings.get, ["db-migration-version"])).toEqual({
+        value: String(LATEST_VERSION),
+      });
       expect(source.health()).toMatchObject({
         name: "main",
         state: "ok",

@@ -136,6 +136,11 @@ export function resolveConfig(
     } else {
       if (s.path !== undefined) fail(`${at}.path`, `not valid for type = "postgres" (use url)`);
       if (s.immutable) fail(`${at}.immutable`, `only valid for type = "sqlite"`);
+      if (s.url !== undefined) {
+        for (const k of ["host", "port", "user", "password", "database"] as const) {
+          if (s[k] !== undefined) fail(`${at}.${k}`, "give either url or its parts, not both");
+        }
+      }
       url = s.url ?? postgresUrl(s);
       if (url === "") fail(at, 'type = "postgres" needs url or host');
       if (seenPaths.has(url)) fail(`${at}.url`, `same database as sources.${seenPaths.get(url)}`);

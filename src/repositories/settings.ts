@@ -16,7 +16,8 @@ const upsert = (table: string, keyCols: string[], valueCol: string) =>
     DO UPDATE SET ${valueCol} = excluded.${valueCol}, updated_at = excluded.updated_at`);
 
 export const settings = {
-  get: one("SELECT value AS v FROM settings WHERE key = ?", value),
+  /** The row, so a stored NULL (`{ value: null }`) differs from no row (null). */
+  get: one("SELECT value AS v FROM settings WHERE key = ?", (r) => ({ value: value(r) })),
   all: fold("SELECT key AS k, value AS v FROM settings ORDER BY key", toRecord),
   /** params: key, value, now, now. */
   set: upsert("settings", ["key"], "value"),

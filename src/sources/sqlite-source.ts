@@ -389,6 +389,7 @@ export class SqliteSource implements Source {
   async close(): Promise<void> {
     this.#closed = true;
     this.#release();
+    this.#status.set("unavailable", "closed");
   }
 
   #wrap(e: unknown, during: string): DatabaseError {
