@@ -158,13 +158,18 @@ describe("config hot reload", () => {
     await waitFor("routing to primary", () => db.explain({ chatId: CHAT }).source === "primary");
     await Bun.sleep(250); // past the 60 ms re-report and a poll: neither reloads the same bytes
     expect(gens).toEqual([gen + 1]);
-    // two in-place writes 5 ms apart: chokidar reports only the first; the re-report applies the second
+    // two in-place writes 5 ms apart: chokidar reports only the first; the second must land.
+    // The second maps a chat neither earlier config maps, so a lost write cannot pass.
     writeFileSync(configPath, mapped);
     await Bun.sleep(5);
-    writeFileSync(configPath, `${unmapped}\n# second write\n`);
-    await Bun.sleep(300);
+    writeFileSync(configPath, `${unmapped}777 = "archive"\n`);
+    await waitFor(
+      "the second write to be applied",
+      () => db.explain({ chatId: 777 }).source === "archive",
+      3000,
+    );
     expect(db.explain({ chatId: CHAT }).source).toBe("primary");
-    expect(db.config.chatMapping.size).toBe(0);
+    expect([...db.config.chatMapping]).toEqual([[777, "archive"]]);
   });
 
   test("reload() on demand applies a valid file and rejects an invalid one", async () => {

@@ -6,11 +6,11 @@
  */
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { LineProcess } from "../../scripts/soak/lines.ts";
 import { runPhase } from "../../scripts/soak/live.ts";
-import { seedDatabase, tempDir } from "../helpers.ts";
+import { seedDatabase, tempDir, waitFor } from "../helpers.ts";
 
 const FIXTURES = join(import.meta.dir, "fixtures");
 const as = (user: string, cmd: string[]) => [
@@ -88,7 +88,10 @@ describe.skipIf(process.getuid?.() !== 0)("never harm the other bot", () => {
     await using dir = tempDir();
     const { path } = await ownedWalDatabase(dir.path);
     const owner = ownerWrites(path, 2500); // -wal and -shm exist while it runs, owned by daemon
-    await Bun.sleep(400);
+    await waitFor(
+      "the owner to be writing (-wal and -shm exist)",
+      () => existsSync(`${path}-wal`) && existsSync(`${path}-shm`),
+    );
     const r = reader(dir.path);
     await r.ready();
     let ok = 0;
