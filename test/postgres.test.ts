@@ -6,6 +6,7 @@
 
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
+import { SQL } from "bun";
 import { parseConfig } from "../src/config/load.ts";
 import type { Generation } from "../src/core.ts";
 import { DatabaseWrapper } from "../src/index.ts";
@@ -290,7 +291,24 @@ describe.skipIf(!runPg)("postgres source", () => {
     await using schema = await pgSchema();
     const source = new PostgresSource(pgSourceConfig("ro", schema.url, { readonly: true }));
     await expectCode(source.exec(users.get, [1, 2]), "SCHEMA_MISMATCH");
-    expect(source.health().schemaVersion).toBeNull();
+    expect(source.health()).toMatchObject({ schemaVersion: null, state: "degraded" });
+    expect(source.health().reason).toContain("missing settings, chat_messages");
+    await source.close();
+  });
+
+  test("a readonly source with an older schema is degraded, naming the missing column", async () => {
+    await using schema = await pgSchema();
+    const writer = new PostgresSource(pgSourceConfig("rw", schema.url));
+    await writer.exec(users.get, [1, 2]); // opens and migrates to the latest version
+    await writer.close();
+    const admin = new SQL({ url: schema.url, max: 1 });
+    await admin.unsafe("ALTER TABLE chat_users DROP COLUMN metadata");
+    await admin.close();
+    const source = new PostgresSource(pgSourceConfig("ro", schema.url, { readonly: true }));
+    await expectCode(source.exec(users.get, [1, 2]), "SCHEMA_MISMATCH");
+    expect(source.health().state).toBe("degraded");
+    expect(source.health().reason).toContain("chat_users.metadata");
+    expect(await source.exec(chatSettings.get, [1, "k"])).toBeNull(); // what needs no gap works
     await source.close();
   });
 });

@@ -8,7 +8,7 @@ import type { SQL } from "bun";
 import { nowDb } from "../_internal/values.ts";
 import { DatabaseError } from "../errors.ts";
 import type { MigrationReport } from "./migrate.ts";
-import { expectedSchema } from "./migrate.ts";
+import { expectedSchema, gapsIn } from "./migrate.ts";
 import {
   ddl,
   LAST_RUN_KEY,
@@ -122,4 +122,18 @@ export async function diagnoseMismatchPg(
     source,
     cause: error,
   });
+}
+
+/** What the latest schema has that the current PostgreSQL schema lacks (see `gapsIn`). */
+export async function schemaGapsPg(sql: Runner): Promise<string[]> {
+  const rows = (await sql.unsafe(
+    "SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = current_schema()",
+  )) as { t: string; c: string }[];
+  const live = new Map<string, Set<string>>();
+  for (const { t, c } of rows) {
+    const cols = live.get(t) ?? new Set<string>();
+    cols.add(c);
+    live.set(t, cols);
+  }
+  return gapsIn(live);
 }

@@ -115,7 +115,11 @@ export function tableColumns(db: Database): Map<string, Set<string>> {
  * missing column. Readonly sources are checked with it on open (they are never migrated).
  */
 export function schemaGaps(db: Database): string[] {
-  const live = tableColumns(db);
+  return gapsIn(tableColumns(db));
+}
+
+/** What the latest schema has that `live` (table → columns) lacks: "table" or "table.column". */
+export function gapsIn(live: ReadonlyMap<string, ReadonlySet<string>>): string[] {
   const gaps: string[] = [];
   for (const [table, columns] of expectedSchema()) {
     const have = live.get(table);
@@ -123,6 +127,13 @@ export function schemaGaps(db: Database): string[] {
     else for (const c of columns) if (!have.has(c)) gaps.push(`${table}.${c}`);
   }
   return gaps;
+}
+
+/** The health reason of a readonly source whose schema has gaps ("" when none). */
+export function gapsReason(version: number | null, gaps: readonly string[]): string {
+  if (gaps.length === 0) return "";
+  const shown = gaps.length > 8 ? [...gaps.slice(0, 8), `${gaps.length - 8} more`] : gaps;
+  return `schema mismatch (version ${version ?? "unknown"}; chatdb expects ${LATEST_VERSION}): missing ${shown.join(", ")}`;
 }
 
 /**

@@ -23,8 +23,13 @@
 import { SQL } from "bun";
 import type { SourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
-import type { MigrationReport } from "../schema/migrate.ts";
-import { diagnoseMismatchPg, migratePg, readSchemaVersionPg } from "../schema/migrate-pg.ts";
+import { gapsReason, type MigrationReport } from "../schema/migrate.ts";
+import {
+  diagnoseMismatchPg,
+  migratePg,
+  readSchemaVersionPg,
+  schemaGapsPg,
+} from "../schema/migrate-pg.ts";
 import type { Params, Query, ResultOf, Row } from "./query.ts";
 import type { Source, SourceHealth, SourceHooks } from "./source.ts";
 import { SourceStatus } from "./status.ts";
@@ -47,6 +52,8 @@ export class PostgresSource implements Source {
   #texts = new WeakMap<object, string>();
   #opening: Promise<void> | null = null;
   #opened = false;
+  /** Why a readonly source's schema falls short ("" when it does not). */
+  #schemaGaps = "";
   readonly #status = new SourceStatus("opening", "first connection in progress");
   #closing: Promise<void> | null = null;
   readonly #hooks: SourceHooks;
@@ -94,7 +101,9 @@ export class PostgresSource implements Source {
 
   async #open(pool: SQL): Promise<void> {
     if (this.config.readonly) {
+      // never migrated: an older or foreign schema is shown as degraded, naming what is missing
       this.#status.schemaVersion = await readSchemaVersionPg(pool);
+      this.#schemaGaps = gapsReason(this.#status.schemaVersion, await schemaGapsPg(pool));
       return;
     }
     this.migration = await migratePg(pool, this.name);
@@ -209,8 +218,9 @@ export class PostgresSource implements Source {
   /** Now answering; reported as `reopened` when it had been unavailable. */
   #up(reason: string): void {
     const was = this.#status.state;
-    if (was === "ok") return;
-    this.#status.set("ok", "");
+    const now = this.#schemaGaps ? "degraded" : "ok";
+    if (was === now) return;
+    this.#status.set(now, this.#schemaGaps);
     if (was === "unavailable") this.#hooks.reopened?.(this.name, reason);
   }
 

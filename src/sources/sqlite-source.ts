@@ -24,12 +24,12 @@ import type { SourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import {
   diagnoseMismatch,
+  gapsReason,
   type MigrationReport,
   migrateSqlite,
   readSchemaVersion,
   schemaGaps,
 } from "../schema/migrate.ts";
-import { LATEST_VERSION } from "../schema/migrations.ts";
 import type { Params, Query, ResultOf, Row } from "./query.ts";
 import type { Source, SourceHealth, SourceHooks } from "./source.ts";
 import { SourceStatus } from "./status.ts";
@@ -233,13 +233,8 @@ export class SqliteSource implements Source {
    * health (the methods that need a missing table or column reject SCHEMA_MISMATCH).
    */
   #checkSchema(db: Database): void {
-    const gaps = schemaGaps(db);
-    if (gaps.length === 0) return;
-    const shown = gaps.length > 8 ? [...gaps.slice(0, 8), `${gaps.length - 8} more`] : gaps;
-    this.#status.set(
-      "degraded",
-      `schema mismatch (version ${this.#status.schemaVersion ?? "unknown"}; chatdb expects ${LATEST_VERSION}): missing ${shown.join(", ")}`,
-    );
+    const reason = gapsReason(this.#status.schemaVersion, schemaGaps(db));
+    if (reason) this.#status.set("degraded", reason);
   }
 
   #statIdentity(): FileIdentity | null {
