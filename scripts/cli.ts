@@ -82,9 +82,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case "check":
-        return check(config, json);
+        return await check(config, json);
       case "status":
-        return status(config, json);
+        return await status(config, json);
       case "explain":
         return explain(
           config,
@@ -96,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
           json,
         );
       case "migrate":
-        return migrate(config);
+        return await migrate(config);
       case "archive": {
         if (values.chat === undefined) throw new UsageError("archive needs --chat ID");
         if (values.to === undefined) throw new UsageError("archive needs --to SOURCE");

@@ -14,7 +14,7 @@ import { messages } from "../src/repositories/messages.ts";
 import { chatSettings, settings } from "../src/repositories/settings.ts";
 import { users } from "../src/repositories/users.ts";
 import { LATEST_VERSION } from "../src/schema/migrations.ts";
-import { numberPlaceholders, PostgresSource } from "../src/sources/postgres-source.ts";
+import { numberPlaceholders, PostgresSource, redactUrl } from "../src/sources/postgres-source.ts";
 import { batch, fold, one, write } from "../src/sources/query.ts";
 import type { Source } from "../src/sources/source.ts";
 import { SqliteSource } from "../src/sources/sqlite-source.ts";
@@ -245,6 +245,16 @@ describe.skipIf(!runPg)("postgres source", () => {
     expect(numberPlaceholders("SELECT '?', \"a?\" FROM t WHERE a = ? -- ?\nAND b = ?::int")).toBe(
       "SELECT '?', \"a?\" FROM t WHERE a = $1 -- ?\nAND b = $2::int",
     );
+  });
+
+  test("redactUrl hides the password in the user info and in a password= parameter", () => {
+    expect(redactUrl("postgres://bot:p%40ss/w@db:5432/x?sslmode=require")).toBe(
+      "postgres://bot:***@db:5432/x?sslmode=require",
+    );
+    expect(redactUrl("postgres://bot@db/x?sslmode=require&password=s3cret&a=1")).toBe(
+      "postgres://bot@db/x?sslmode=require&password=***&a=1",
+    );
+    expect(redactUrl("postgres://bot@db/x")).toBe("postgres://bot@db/x");
   });
 
   test("a readonly source is refused by routing and by the server", async () => {

@@ -1,13 +1,19 @@
 /**
  * Looks at each configured source without changing anything: no file is created, migrated or
- * written (a writable source is opened readonly too). `check` and `status` print this.
+ * written (a writable source is opened readonly too, through the library's own sources).
+ * `check` and `status` print this.
  */
-import { constants, Database } from "bun:sqlite";
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
+import type { SQL } from "bun";
 import type { ResolvedConfig, SourceConfig, SyncConfig } from "../../src/config/types.ts";
-import { readSchemaVersion } from "../../src/schema/migrate.ts";
+import { DatabaseError } from "../../src/errors.ts";
 import { LATEST_VERSION } from "../../src/schema/migrations.ts";
-import { immutableUri } from "../../src/sources/sqlite-source.ts";
+import { PostgresSource, redactUrl } from "../../src/sources/postgres-source.ts";
+import {
+  foreignWalHazard,
+  headerJournalMode,
+  SqliteSource,
+} from "../../src/sources/sqlite-source.ts";
 
 /** Tables counted by `check` (per-chat tables and the shared cache). */
 export const COUNTED = [
@@ -55,12 +61,13 @@ export interface SyncReport {
   problems: string[];
 }
 
-export function inspectSource(s: SourceConfig, withCounts: boolean): SourceReport {
+/** Looks at one source the way the library would open it, readonly. */
+export async function inspectSource(s: SourceConfig, withCounts: boolean): Promise<SourceReport> {
   const r: SourceReport = {
     name: s.name,
     type: s.type,
     mode: s.mode,
-    path: s.type === "sqlite" ? s.path : redact(s.url),
+    path: s.type === "sqlite" ? s.path : redactUrl(s.url),
     exists: false,
     bytes: null,
     walBytes: null,
@@ -73,13 +80,15 @@ export function inspectSource(s: SourceConfig, withCounts: boolean): SourceRepor
     problems: [],
     notes: [],
   };
-  if (s.type !== "sqlite") {
-    r.notes.push("postgres sources are not inspected by this build");
-    return r;
-  }
+  if (s.type === "postgres") await inspectPostgres(s, r, withCounts);
+  else await inspectSqlite(s, r, withCounts);
+  return r;
+}
+
+async function inspectSqlite(s: SourceConfig, r: SourceReport, withCounts: boolean) {
   if (s.path === ":memory:") {
     r.notes.push("in-memory: empty at every start");
-    return r;
+    return;
   }
   const st = statOf(s.path);
   if (st === null) {
@@ -88,55 +97,46 @@ export function inspectSource(s: SourceConfig, withCounts: boolean): SourceRepor
     } else {
       r.notes.push("file does not exist yet; it is created and migrated on first open");
     }
-    return r;
+    return;
   }
   r.exists = true;
   r.bytes = st.size;
   r.modified = st.mtime.toISOString();
   r.walBytes = statOf(`${s.path}-wal`)?.size ?? null;
-  r.journal = journalOf(s.path);
+  r.journal = headerJournalMode(s.path);
   if (s.mode === "immutable" && r.walBytes !== null && r.walBytes > 0) {
     r.problems.push(
       "immutable source has a non-empty -wal file: someone writes it; immutable readers ignore the WAL and may read torn pages (publish it with `chatdb sync` instead)",
     );
     r.state = "degraded";
   }
-  if (s.readonly && s.mode !== "immutable" && r.journal === "wal" && ownerHazard(s.path, st.uid)) {
-    r.problems.push(
-      `owned by uid ${st.uid}, read as uid ${process.getuid?.()}: a readonly WAL reader would create -wal/-shm the owner bot cannot write (use a sidecar snapshot)`,
-    );
-    r.state = "degraded";
+  // What the library's readonly open refuses (it would break the owner's writes).
+  const hazard = s.mode === "readonly" ? foreignWalHazard(s.path) : undefined;
+  if (hazard !== undefined) unavailable(r, `SOURCE_UNAVAILABLE: ${hazard}`);
+  // Open it as the library does, but never writable (no create, no migration) and, for a WAL
+  // file nobody has open (no -wal/-shm), immutable: a readonly open would create -wal/-shm.
+  const idle = r.journal === "wal" && (r.walBytes === null || statOf(`${s.path}-shm`) === null);
+  const mode = s.mode === "immutable" || idle ? "immutable" : "readonly";
+  if (idle && r.walBytes !== null && s.mode !== "immutable") {
+    r.notes.push("-wal without -shm (its writer did not close cleanly): read without the -wal");
   }
-  let db: Database;
+  const source = new SqliteSource({ ...s, readonly: true, immutable: mode === "immutable", mode });
   try {
-    db =
-      s.mode === "immutable"
-        ? new Database(
-            immutableUri(s.path),
-            constants.SQLITE_OPEN_READONLY | constants.SQLITE_OPEN_URI,
-          )
-        : new Database(s.path, { readonly: true });
-  } catch (e) {
-    unavailable(r, `SOURCE_UNAVAILABLE: cannot open ${s.path}: ${(e as Error).message}`);
-    return r;
-  }
-  try {
-    db.run(`PRAGMA busy_timeout = ${Math.round(s.timeout * 1000)}`);
-    db.query("SELECT count(*) FROM sqlite_master").get();
-    r.schemaVersion = readSchemaVersion(db);
-    if (r.schemaVersion !== null && r.schemaVersion > LATEST_VERSION) {
-      r.problems.push(
-        `SCHEMA_MISMATCH: schema version ${r.schemaVersion} is newer than this chatdb supports (${LATEST_VERSION})`,
-      );
-      r.state = "degraded";
-    } else if ((r.schemaVersion ?? 0) < LATEST_VERSION) {
-      r.notes.push(
-        s.readonly
-          ? `schema version ${r.schemaVersion ?? "none"} < ${LATEST_VERSION}: calls needing newer tables fail with SCHEMA_MISMATCH`
-          : `schema version ${r.schemaVersion ?? "none"} < ${LATEST_VERSION}: \`chatdb migrate\` (or the next open) upgrades it`,
-      );
+    const health = source.health();
+    r.schemaVersion = health.schemaVersion;
+    if (health.state === "unavailable") {
+      if (hazard === undefined) unavailable(r, `SOURCE_UNAVAILABLE: ${health.reason}`);
+      return;
     }
+    // A readonly source lacking tables is degraded in db.health(); a writable one is migrated
+    // on its next open (schemaNotes says so).
+    if (health.state === "degraded" && s.readonly && r.state === "ok") {
+      r.state = "degraded";
+      r.reason = health.reason;
+    }
+    schemaNotes(s, r);
     if (withCounts) {
+      const db = source._connection();
       const tables = new Set(
         (
           db.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {
@@ -153,9 +153,83 @@ export function inspectSource(s: SourceConfig, withCounts: boolean): SourceRepor
   } catch (e) {
     unavailable(r, `SOURCE_UNAVAILABLE: ${s.path}: ${(e as Error).message}`);
   } finally {
-    db.close(false);
+    await source.close();
   }
-  return r;
+}
+
+/**
+ * Connects as the library does, but as a readonly source (a schema-version probe, never a
+ * migration; the server refuses writes): `timeout` seconds to connect, as many again to answer.
+ */
+async function inspectPostgres(s: SourceConfig, r: SourceReport, withCounts: boolean) {
+  const limit = 2 * s.timeout;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let source: PostgresSource | undefined;
+  let answered = false;
+  try {
+    const probe = (async () => {
+      source = new PostgresSource({ ...s, readonly: true, mode: "readonly" });
+      await source._ready();
+      r.schemaVersion = source.health().schemaVersion;
+      if (withCounts) r.counts = await countRowsPg(source._sql());
+      answered = true;
+    })();
+    probe.catch(() => {}); // a late failure after the time limit is already reported
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new DatabaseError(
+              "SOURCE_UNAVAILABLE",
+              `source ${s.name} (${r.path}): no answer within ${limit} s`,
+              { source: s.name },
+            ),
+          ),
+        limit * 1000,
+      );
+    });
+    await Promise.race([probe, late]);
+    r.exists = true;
+    schemaNotes(s, r);
+  } catch (e) {
+    const code = e instanceof DatabaseError ? e.code : "SOURCE_UNAVAILABLE";
+    unavailable(r, `${code}: ${(e as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+    // a server that never answered could hold close() as long: let the process end instead
+    if (answered) await source?.close();
+    else void source?.close().catch(() => {});
+  }
+}
+
+/** Exact row counts of the COUNTED tables the schema has (through the search_path). */
+async function countRowsPg(sql: SQL): Promise<Record<string, number>> {
+  const names = COUNTED.map((t) => `('${t}')`).join(", ");
+  const present = (await sql.unsafe(
+    `SELECT name FROM (VALUES ${names}) AS t(name) WHERE to_regclass(name) IS NOT NULL`,
+  )) as { name: string }[];
+  const counts: Record<string, number> = {};
+  for (const { name } of present) {
+    const [row] = (await sql.unsafe(`SELECT count(*) AS n FROM ${name}`)) as { n: unknown }[];
+    counts[name] = Number(row?.n ?? 0);
+  }
+  return counts;
+}
+
+/** A schema newer than this build is a problem; an older one a note. */
+function schemaNotes(s: SourceConfig, r: SourceReport): void {
+  if (r.schemaVersion !== null && r.schemaVersion > LATEST_VERSION) {
+    r.problems.push(
+      `SCHEMA_MISMATCH: schema version ${r.schemaVersion} is newer than this chatdb supports (${LATEST_VERSION})`,
+    );
+    if (r.state === "ok") r.state = "degraded";
+  } else if ((r.schemaVersion ?? 0) < LATEST_VERSION) {
+    r.notes.push(
+      s.readonly
+        ? `schema version ${r.schemaVersion ?? "none"} < ${LATEST_VERSION}: calls needing newer tables fail with SCHEMA_MISMATCH`
+        : `schema version ${r.schemaVersion ?? "none"} < ${LATEST_VERSION}: \`chatdb migrate\` (or the next open) upgrades it`,
+    );
+  }
 }
 
 export function inspectSync(s: SyncConfig): SyncReport {
@@ -177,8 +251,8 @@ export function inspectSync(s: SyncConfig): SyncReport {
   return r;
 }
 
-export function inspectAll(config: ResolvedConfig, withCounts: boolean) {
-  const sources = config.sources.map((s) => inspectSource(s, withCounts));
+export async function inspectAll(config: ResolvedConfig, withCounts: boolean) {
+  const sources = await Promise.all(config.sources.map((s) => inspectSource(s, withCounts)));
   const sync = config.sync.map(inspectSync);
   const problems = [
     ...sources.flatMap((s) => s.problems.map((p) => `${s.name}: ${p}`)),
@@ -200,29 +274,3 @@ function statOf(path: string) {
     return null;
   }
 }
-
-/** Header bytes 18/19: 2 = WAL, 1 = rollback journal. */
-function journalOf(path: string): "wal" | "rollback" | null {
-  try {
-    const fd = openSync(path, "r");
-    const buf = Buffer.alloc(20);
-    try {
-      if (readSync(fd, buf, 0, 20, 0) < 20) return null;
-    } finally {
-      closeSync(fd);
-    }
-    return buf[18] === 2 ? "wal" : buf[18] === 1 ? "rollback" : null;
-  } catch {
-    return null;
-  }
-}
-
-/** notes/sqlite-live-sources.md: a non-root reader of another user's WAL file breaks its owner. */
-function ownerHazard(path: string, uid: number): boolean {
-  const me = process.getuid?.();
-  if (me === undefined || me === 0 || me === uid) return false;
-  // With -shm present and the writer running, nothing new is created.
-  return statOf(`${path}-shm`) === null;
-}
-
-const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");

@@ -1,16 +1,14 @@
 /** `migrate`, `archive` and `sync`: the commands that write. */
-import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import { type ArchiveCheckpoint, archiveChat } from "../../src/archive/archive-chat.ts";
 import type { ResolvedConfig } from "../../src/config/types.ts";
 import { DatabaseError } from "../../src/errors.ts";
-import { migrateSqlite, readSchemaVersion } from "../../src/schema/migrate.ts";
+import type { MigrationReport } from "../../src/schema/migrate.ts";
+import { SqliteSource } from "../../src/sources/sqlite-source.ts";
 import { Sidecar } from "../../src/sync/sidecar.ts";
 import { EXIT, Progress, table } from "./output.ts";
 
 /** `migrate`: each writable SQLite source to the latest schema, one line per step. */
-export function migrate(config: ResolvedConfig): number {
+export async function migrate(config: ResolvedConfig): Promise<number> {
   let failed = 0;
   for (const s of config.sources) {
     const head = `${s.name}:`;
@@ -27,24 +25,18 @@ export function migrate(config: ResolvedConfig): number {
       continue;
     }
     try {
-      mkdirSync(dirname(s.path), { recursive: true });
-      const db = new Database(s.path, { create: true, readwrite: true });
-      try {
-        db.run("PRAGMA journal_mode = WAL");
-        db.run(`PRAGMA busy_timeout = ${Math.round(s.timeout * 1000)}`);
-        const before = readSchemaVersion(db);
-        const report = migrateSqlite(db, s.name);
-        for (const step of report.applied) {
-          process.stdout.write(`${head} applied ${step.version} (${step.name})\n`);
-        }
-        process.stdout.write(
-          report.applied.length === 0
-            ? `${head} up to date (version ${report.to})\n`
-            : `${head} version ${before ?? "none"} → ${report.to}\n`,
-        );
-      } finally {
-        db.close(false);
+      // The library's read-write open: busy_timeout, WAL, each migration under BEGIN IMMEDIATE.
+      const source = new SqliteSource(s);
+      const report = source.migration as MigrationReport;
+      await source.close();
+      for (const step of report.applied) {
+        process.stdout.write(`${head} applied ${step.version} (${step.name})\n`);
       }
+      process.stdout.write(
+        report.applied.length === 0
+          ? `${head} up to date (version ${report.to})\n`
+          : `${head} version ${report.from === 0 ? "none" : report.from} → ${report.to}\n`,
+      );
     } catch (e) {
       failed++;
       const code = e instanceof DatabaseError ? e.code : "QUERY_FAILED";

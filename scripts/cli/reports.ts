@@ -27,8 +27,8 @@ function printNotes(sources: SourceReport[], problems: string[]): void {
 }
 
 /** `check`: sources with mode, path, existence, schema version, row counts and health. */
-export function check(config: ResolvedConfig, json: boolean): number {
-  const { sources, sync, problems } = inspectAll(config, true);
+export async function check(config: ResolvedConfig, json: boolean): Promise<number> {
+  const { sources, sync, problems } = await inspectAll(config, true);
   const ok = problems.length === 0;
   if (json) {
     printJson({
@@ -78,8 +78,8 @@ export function check(config: ResolvedConfig, json: boolean): number {
 }
 
 /** `status`: health of each source and the age of each sync snapshot. */
-export function status(config: ResolvedConfig, json: boolean): number {
-  const { sources, sync, problems } = inspectAll(config, false);
+export async function status(config: ResolvedConfig, json: boolean): Promise<number> {
+  const { sources, sync, problems } = await inspectAll(config, false);
   const ok = problems.length === 0;
   if (json) {
     printJson({

@@ -16,14 +16,15 @@
  * rerun finds the source in the archive's log and finishes. No step loses a row.
  */
 import { constants, Database } from "bun:sqlite";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
-import { setChatMapping, writeFileAtomic } from "../config/edit-mapping.ts";
+import { replaceAtomically, tempPathFor, writeFileAtomically } from "../_internal/fs.ts";
+import { setChatMapping } from "../config/edit-mapping.ts";
 import type { ResolvedConfig, SourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { migrateSqlite } from "../schema/migrate.ts";
 import { immutableUri } from "../sources/sqlite-source.ts";
-import { cleanStaleTemps, fsyncFile, tempPathFor } from "../sync/snapshot.ts";
+import { cleanStaleTemps } from "../sync/snapshot.ts";
 import {
   CHAT_TABLES,
   copySql,
@@ -125,7 +126,7 @@ export function archiveChat(options: ArchiveOptions): ArchiveReport {
   if (!alreadyMapped) {
     const text = readFileSync(file, "utf8");
     const edited = setChatMapping(text, chatId, target.name, { baseDir: dirname(file), file });
-    writeFileAtomic(file, edited);
+    writeFileAtomically(file, edited);
     options.onProgress?.({ phase: "map", done: 1, total: 1 });
     options.checkpoint?.("mapped");
   }
@@ -190,11 +191,7 @@ function copyChat(
     } finally {
       db.close(false);
     }
-    if (aside) {
-      fsyncFile(work);
-      renameSync(work, target.path);
-      fsyncFile(dirname(target.path));
-    }
+    if (aside) replaceAtomically(work, target.path);
     return report;
   } catch (e) {
     if (aside) rmSync(work, { force: true });

@@ -3,16 +3,6 @@
  * operator's comments, ordering and formatting survive (a parse → stringify round trip would
  * drop every comment). The result is re-parsed and validated before anyone writes it.
  */
-import {
-  closeSync,
-  fsyncSync,
-  openSync,
-  realpathSync,
-  renameSync,
-  statSync,
-  writeSync,
-} from "node:fs";
-import { basename, dirname, join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { DatabaseError } from "../errors.ts";
 import { parseConfig } from "./load.ts";
@@ -95,31 +85,4 @@ export function setChatMapping(
     );
   }
   return out;
-}
-
-/** Replaces `path` atomically: temp file in the same folder, fsync, rename, fsync the folder. */
-export function writeFileAtomic(path: string, text: string): void {
-  let target = path;
-  try {
-    target = realpathSync(path); // edit the file a symlink points to, not the link
-  } catch {}
-  const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}`);
-  let mode = 0o644;
-  try {
-    mode = statSync(target).mode & 0o7777;
-  } catch {}
-  const fd = openSync(temp, "w", mode);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, target);
-  const dir = openSync(dirname(target), "r");
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
 }

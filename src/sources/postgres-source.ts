@@ -298,7 +298,9 @@ export function numberPlaceholders(sql: string): string {
   return out;
 }
 
-/** The URL with its password replaced, for messages. */
+/** The URL with its password (user info or `password=` parameter) replaced, for messages. */
 export function redactUrl(url: string): string {
-  return url.replace(/^(\w+:\/\/[^:/@]*:)[^@]*@/, "$1***@");
+  return url
+    .replace(/^(\w+:\/\/[^:/@]*:)[^@]*@/, "$1***@")
+    .replace(/([?&]password=)[^&#]*/gi, "$1***");
 }

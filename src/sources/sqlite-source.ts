@@ -432,33 +432,41 @@ export function foreignWalHazard(path: string, uid = process.getuid?.()): string
 
 const SQLITE_MAGIC = Buffer.from("SQLite format 3\0");
 
-/** The file starts with SQLite's magic string (a live database never shrinks to 0 bytes either). */
-function hasSqliteHeader(path: string): boolean {
-  const header = Buffer.alloc(16);
+/** Up to the first `n` bytes of the file (fewer if it is shorter); null when it cannot be opened. */
+function readHead(path: string, n: number): Buffer | null {
+  const head = Buffer.alloc(n);
   let fd: number;
   try {
     fd = openSync(path, "r");
   } catch {
-    return true; // gone or unreadable: the next check's stat reports that
+    return null;
   }
   try {
-    const n = readSync(fd, header, 0, 16, 0);
-    return n === 16 && header.equals(SQLITE_MAGIC);
+    return head.subarray(0, readSync(fd, head, 0, n, 0));
   } finally {
     closeSync(fd);
   }
 }
 
-/** The header's read/write format versions are 2 in WAL mode. */
-function isWalFile(path: string): boolean {
-  const header = Buffer.alloc(20);
-  const fd = openSync(path, "r");
-  try {
-    return readSync(fd, header, 0, 20, 0) === 20 && header[18] === 2 && header[19] === 2;
-  } finally {
-    closeSync(fd);
-  }
+/** The file starts with SQLite's magic string (a live database never shrinks to 0 bytes either). */
+function hasSqliteHeader(path: string): boolean {
+  // gone or unreadable: the next check's stat reports that
+  return readHead(path, 16)?.equals(SQLITE_MAGIC) ?? true;
 }
+
+/**
+ * The journal mode the file's header records, read without opening it as a database: the
+ * read/write format versions (bytes 18 and 19) are 2 in WAL mode, 1 with a rollback journal.
+ * Null when the file cannot be read or is no database.
+ */
+export function headerJournalMode(path: string): "wal" | "rollback" | null {
+  const head = readHead(path, 20);
+  if (head === null || head.length < 20) return null;
+  return head[18] === 2 && head[19] === 2 ? "wal" : head[18] === 1 ? "rollback" : null;
+}
+
+/** The file is a database in WAL mode (by its header). */
+export const isWalFile = (path: string): boolean => headerJournalMode(path) === "wal";
 
 /** `file:` URI for an immutable open; characters meaningful in URIs are percent-encoded. */
 export function immutableUri(path: string): string {

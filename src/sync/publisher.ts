@@ -13,18 +13,26 @@ import { EventEmitter } from "node:events";
 import {
   closeSync,
   existsSync,
+  fstatSync,
+  linkSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readFileSync,
   rmSync,
   statSync,
-  writeSync,
+  writeFileSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { type FSWatcher, watch } from "chokidar";
 import type { SyncConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { cleanStaleTemps, isAlive, publishSnapshot, tempPathFor } from "./snapshot.ts";
+
+/** Target locks held by publishers of this process (its pid alone cannot tell them apart). */
+const HELD = new Set<string>();
+/** A takeover claim older than this was left by a process that died while holding it. */
+const CLAIM_STALE_MS = 10_000;
 
 /** Events a publisher (and the {@link Sidecar}) emits. The library prints nothing. */
 export interface SyncEvents {
@@ -85,6 +93,7 @@ export class SnapshotPublisher extends EventEmitter<SyncEvents> {
   #lastError = "";
   #closing: Promise<void> | undefined;
   #lock: string;
+  #locked = false;
   /** Number of snapshots published so far. */
   count = 0;
 
@@ -113,6 +122,8 @@ export class SnapshotPublisher extends EventEmitter<SyncEvents> {
       this.#watcher.on("all", (_event, path) => {
         if (path.startsWith(this.config.from)) this.#schedule(0);
       });
+      // An "error" nobody listens to would throw and kill the sidecar: report it; polling goes on.
+      this.#watcher.on("error", (e) => this.#report(e, "watch"));
     }
     this.tick();
   }
@@ -214,42 +225,55 @@ export class SnapshotPublisher extends EventEmitter<SyncEvents> {
   }
 
   #fail(e: unknown): void {
+    this.#report(e);
+    this.#close();
+  }
+
+  /** Emits `error` for `e`; a persistent failure (say, a corrupt `from`) once, not every poll. */
+  #report(e: unknown, during?: string): void {
     const error =
       e instanceof DatabaseError
         ? e
         : new DatabaseError(
             "QUERY_FAILED",
-            `sync ${this.config.name}: ${(e as Error).message ?? String(e)}`,
+            `sync ${this.config.name}: ${during ? `${during}: ` : ""}${(e as Error).message ?? String(e)}`,
             { source: this.config.name, cause: e },
           );
-    // A persistent failure (say, a corrupt `from`) is reported once, not every poll.
     // EventEmitter throws on an "error" nobody listens to; a sidecar must not die of that.
     if (error.message !== this.#lastError && this.listenerCount("error") > 0) {
       this.emit("error", { name: this.config.name, error });
     }
     this.#lastError = error.message;
-    this.#close();
   }
 
+  /**
+   * One publisher per target, across processes: the lock file holds the owner's pid and is
+   * created complete (written aside, then hard-linked into place, which fails if it exists).
+   * A lock whose owner is dead is taken over by one claimant only (see {@link takeOverStale}).
+   */
   #takeLock(): void {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(this.#lock, "wx");
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
+    const lock = this.#lock;
+    if (HELD.has(lock)) throw this.#busy(process.pid);
+    cleanStaleTemps(lock);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      if (createLock(lock)) {
+        HELD.add(lock);
+        this.#locked = true;
         return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-        const owner = Number(readText(this.#lock));
-        if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-          throw unavailable(
-            this.config,
-            `${this.config.to} is published by another sidecar (pid ${owner}, lock ${this.#lock})`,
-          );
-        }
-        rmSync(this.#lock, { force: true }); // stale: its owner died
       }
+      const owner = readLock(lock);
+      if (owner === null) continue; // released meanwhile
+      if (ownerAlive(lock, owner.pid)) throw this.#busy(owner.pid);
+      takeOverStale(lock, owner);
     }
+    throw unavailable(this.config, `could not take the lock ${lock} (it keeps changing)`);
+  }
+
+  #busy(pid: number): DatabaseError {
+    return unavailable(
+      this.config,
+      `${this.config.to} is published by another sidecar (pid ${pid}, lock ${this.#lock})`,
+    );
   }
 
   #close(): void {
@@ -268,7 +292,11 @@ export class SnapshotPublisher extends EventEmitter<SyncEvents> {
       this.#timer = null;
       await this.#watcher?.close();
       this.#close();
-      if (readText(this.#lock) === String(process.pid)) rmSync(this.#lock, { force: true });
+      if (this.#locked) {
+        this.#locked = false;
+        HELD.delete(this.#lock);
+        if (readText(this.#lock) === String(process.pid)) rmSync(this.#lock, { force: true });
+      }
     })();
     return this.#closing;
   }
@@ -289,6 +317,83 @@ function identityOf(path: string): Identity | null {
 
 const sameIdentity = (a: Identity, b: Identity | null) =>
   b !== null && a.dev === b.dev && a.ino === b.ino;
+
+/** Creates `lock` holding this pid, complete or not at all; false when it exists. */
+function createLock(lock: string): boolean {
+  const temp = tempPathFor(lock);
+  writeFileSync(temp, String(process.pid));
+  try {
+    linkSync(temp, lock);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+interface LockOwner {
+  pid: number;
+  text: string;
+  ino: number;
+}
+
+/** The lock's owner pid (0 when unreadable) and inode; null when there is no lock. */
+function readLock(lock: string): LockOwner | null {
+  let fd: number;
+  try {
+    fd = openSync(lock, "r");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+  try {
+    const text = readFileSync(fd, "utf8").trim();
+    const pid = /^\d+$/.test(text) ? Number(text) : 0;
+    return { pid, text, ino: fstatSync(fd).ino };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A live process owns the lock (this process only through a publisher that holds it). */
+const ownerAlive = (lock: string, pid: number) =>
+  pid > 0 && (pid === process.pid ? HELD.has(lock) : isAlive(pid));
+
+/**
+ * Removes the stale lock `seen` if it is still in place, racing other starters safely: only the
+ * one that hard-links it to `<lock>.stale-<inode>` may remove it, and only after checking that
+ * the link points at the same dead owner's file (not a new lock, even one reusing the inode).
+ * Everyone then retries creating the lock, and exactly one succeeds.
+ */
+function takeOverStale(lock: string, seen: LockOwner): void {
+  const claim = `${lock}.stale-${seen.ino}`;
+  try {
+    linkSync(lock, claim);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return; // gone already
+    if (code !== "EEXIST") throw e;
+    // Another starter is removing it right now; a claim this old was left by a dead one.
+    try {
+      if (Date.now() - lstatSync(claim).ctimeMs > CLAIM_STALE_MS) rmSync(claim, { force: true });
+    } catch {}
+    return;
+  }
+  try {
+    const now = readLock(claim);
+    if (
+      now !== null &&
+      now.ino === seen.ino &&
+      now.text === seen.text &&
+      !ownerAlive(lock, now.pid)
+    )
+      rmSync(lock, { force: true });
+  } finally {
+    rmSync(claim, { force: true });
+  }
+}
 
 function readText(path: string): string {
   try {

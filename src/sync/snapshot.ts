@@ -5,8 +5,11 @@
  * a half-written one (notes/sqlite-live-sources.md: publish-by-rename gave 0 torn reads).
  */
 import type { Database } from "bun:sqlite";
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { readdirSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { replaceAtomically, tempPathFor } from "../_internal/fs.ts";
+
+export { tempPathFor };
 
 /** What one publish did. */
 export interface SnapshotResult {
@@ -15,11 +18,6 @@ export interface SnapshotResult {
   vacuumMs: number;
   /** Milliseconds for the whole publish, fsyncs and rename included. */
   totalMs: number;
-}
-
-/** `<folder>/.<base>.tmp-<pid>`: hidden, in the target's folder (rename never crosses devices). */
-export function tempPathFor(to: string, pid = process.pid): string {
-  return join(dirname(to), `.${basename(to)}.tmp-${pid}`);
 }
 
 /**
@@ -66,25 +64,13 @@ export function publishSnapshot(db: Database, to: string, temp = tempPathFor(to)
   try {
     db.run("VACUUM INTO ?", [temp]);
     const vacuumMs = performance.now() - started;
-    // SQLite does not fsync the VACUUM INTO output; without this a crash after the rename
-    // could leave a renamed but incomplete file.
-    fsyncFile(temp);
     const bytes = statSync(temp).size;
-    renameSync(temp, to);
-    fsyncFile(dirname(to));
+    // fsyncs the VACUUM INTO output first: SQLite does not, and a crash after the rename
+    // could otherwise leave a renamed but incomplete file
+    replaceAtomically(temp, to);
     return { bytes, vacuumMs, totalMs: performance.now() - started };
   } catch (e) {
     rmSync(temp, { force: true });
     throw e;
-  }
-}
-
-/** fsync a file or a folder (Linux allows fsync on a read-only folder descriptor). */
-export function fsyncFile(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

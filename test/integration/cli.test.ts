@@ -1,9 +1,10 @@
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { CHAT_TABLES } from "../../src/archive/chat-tables.ts";
 import { DatabaseWrapper } from "../../src/index.ts";
 import { seedDatabase, tempDir, writeConfig } from "../helpers.ts";
+import { closePgAdmin, pgSchema, runPg } from "../pg.ts";
 import { CLI } from "./sidecar-helpers.ts";
 
 /** Runs the real `chatdb` binary. */
@@ -198,6 +199,62 @@ describe("chatdb check / status / explain", () => {
     expect(chatdb(["explain", config, "--chat", "99999999999999999999"]).code).toBe(2);
     expect(chatdb(["archive", config, "--chat", "1"]).err).toContain("archive needs --to SOURCE");
     expect(chatdb(["--help"]).code).toBe(0);
+  });
+});
+
+afterAll(closePgAdmin);
+
+describe.skipIf(!runPg)("chatdb check / status on PostgreSQL sources", () => {
+  const pgToml = (url: string) =>
+    `[database.sources.pg]\ntype = "postgres"\nurl = "${url}"\ntimeout = 2\n`;
+
+  test("a reachable schema is inspected (never migrated): state, schema version, row counts; exit 0", async () => {
+    await using dir = tempDir();
+    await using schema = await pgSchema();
+    const config = writeConfig(dir.path, pgToml(schema.url));
+    const fresh = chatdb(["check", config, "--json"]);
+    expect(fresh.code).toBe(0);
+    const [before] = fresh.json().sources;
+    expect(before).toMatchObject({
+      name: "pg",
+      type: "postgres",
+      state: "ok",
+      schemaVersion: null,
+    });
+    expect(before.notes.join()).toContain("`chatdb migrate` (or the next open) upgrades it");
+    // check opened it readonly: still no table in the schema
+    const probe = chatdb(["status", config, "--json"]).json().sources[0];
+    expect(probe.schemaVersion).toBeNull();
+
+    {
+      await using db = new DatabaseWrapper({ configPath: config });
+      await seedChat(db, STAYS, 3);
+    }
+    const r = chatdb(["check", config]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/pg\s+read-write\s+ok\s+yes\s+6\s+3\s+1\s+1/);
+    const s = chatdb(["status", config, "--json"]);
+    expect(s.code).toBe(0);
+    expect(s.json().sources[0]).toMatchObject({ state: "ok", reason: "", schemaVersion: 6 });
+  });
+
+  test("an unreachable server is unavailable with the reason, password redacted; exit 1", async () => {
+    await using dir = tempDir();
+    const config = writeConfig(dir.path, pgToml("postgres://postgres:s3cret@127.0.0.1:1/x"));
+    for (const command of ["check", "status"]) {
+      const r = chatdb([command, config]);
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/pg\s+read-write\s+unavailable/);
+      expect(r.out).toContain(
+        "pg: SOURCE_UNAVAILABLE: source pg (postgres://postgres:***@127.0.0.1:1/x)",
+      );
+      expect(r.out + r.err).not.toContain("s3cret");
+      const j = chatdb([command, config, "--json"]);
+      expect(j.code).toBe(1);
+      expect(j.json().ok).toBe(false);
+      expect(j.json().sources[0]).toMatchObject({ state: "unavailable" });
+      expect(j.json().sources[0].reason).toContain("SOURCE_UNAVAILABLE");
+    }
   });
 });
 

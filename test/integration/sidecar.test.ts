@@ -1,10 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
 import { Sidecar } from "../../src/sync/sidecar.ts";
 import { tempPathFor } from "../../src/sync/snapshot.ts";
 import { tempDir, waitFor, writeConfig } from "../helpers.ts";
 import { CLI, createPaddedDb, fmtMs, readSnapshots, runWriter } from "./sidecar-helpers.ts";
+
+const RACER = join(import.meta.dir, "fixtures", "publisher-racer.ts");
 
 const syncToml = (interval: number) => `
 [database.sources.bot]
@@ -95,6 +98,41 @@ describe("sidecar sync", () => {
     await first.close();
     expect(readdirSync(dir.file("snap"))).toEqual(["other.db"]);
   });
+
+  test("publishers started on one target at the same instant: exactly one runs, stale lock or not", async () => {
+    await using dir = tempDir();
+    const from = dir.file("other.db");
+    const to = dir.file("snap.db");
+    const lock = dir.file(".snap.db.lock");
+    createPaddedDb(from, 10);
+    for (const stale of [true, false, true]) {
+      if (stale) writeFileSync(lock, "4194305"); // a dead pid's lock (above the default pid_max)
+      const startAt = Date.now() + 700; // after every racer has loaded
+      const racers = Array.from({ length: 6 }, () =>
+        Bun.spawn([process.execPath, RACER, from, to, String(startAt)], {
+          stdout: "pipe",
+          stderr: "pipe",
+        }),
+      );
+      const lines: string[] = [];
+      const readers = racers.map(async (p) => {
+        const reader = p.stdout.getReader();
+        const { value } = await reader.read();
+        lines.push(new TextDecoder().decode(value).trim());
+        reader.releaseLock();
+      });
+      await Promise.all(readers);
+      const running = lines.filter((l) => l.startsWith("running "));
+      expect(lines.filter((l) => l === "refused SOURCE_UNAVAILABLE").length).toBe(5);
+      expect(running.length).toBe(1);
+      expect(readFileSync(lock, "utf8")).toBe(running[0]?.slice("running ".length) as string);
+      const winner = racers.find((p) => running[0] === `running ${p.pid}`);
+      winner?.kill("SIGTERM");
+      expect(await Promise.all(racers.map((p) => p.exited))).toEqual([0, 0, 0, 0, 0, 0]);
+      // No lock, claim or temp file left behind.
+      expect(readdirSync(dir.path).filter((n) => !n.startsWith("other.db"))).toEqual(["snap.db"]);
+    }
+  }, 20_000);
 
   test("waits for a missing source and publishes once it appears", async () => {
     await using dir = tempDir();

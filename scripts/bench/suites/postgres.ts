@@ -12,6 +12,7 @@ import { SQL } from "bun";
 import { parseConfig } from "../../../src/config/load.ts";
 import type { ResolvedConfig } from "../../../src/config/types.ts";
 import { DatabaseWrapper } from "../../../src/index.ts";
+import { redactUrl } from "../../../src/sources/postgres-source.ts";
 import type { BenchEnv } from "../env.ts";
 import { compare, fmtNs, fmtRatio, type TimingOptions } from "../harness.ts";
 import type { Section } from "../report.ts";
@@ -45,7 +46,6 @@ async function probe(url: string): Promise<string> {
 }
 
 /** The URL without its password, for output. */
-const redact = (url: string) => url.replace(/^(\w+:\/\/[^:/@]*:)[^@]*@/, "$1***@");
 
 /** Worker mode: `n` saveChatMessage calls into chat `chat`; prints its first and last write time. */
 async function worker(engine: Engine, where: string, chat: number, n: number): Promise<void> {
@@ -99,7 +99,7 @@ export async function postgresSuite(
 ): Promise<Section> {
   const why = await probe(url);
   if (why !== "") {
-    const line = `skipped: no PostgreSQL at ${redact(url)} (${why}); set CHATDB_PG_URL`;
+    const line = `skipped: no PostgreSQL at ${redactUrl(url)} (${why}); set CHATDB_PG_URL`;
     return {
       title: TITLE,
       note: line,
@@ -187,7 +187,7 @@ export async function postgresSuite(
       title: TITLE,
       note:
         `Per call: median ns over interleaved rounds, sequential awaits, one process; PostgreSQL ` +
-        `${redact(url)} on a pool of 5. Last row: throughput, so there a ratio above 1× favours PostgreSQL.`,
+        `${redactUrl(url)} on a pool of 5. Last row: throughput, so there a ratio above 1× favours PostgreSQL.`,
       head: HEAD,
       rows,
       data,
