@@ -85,8 +85,8 @@ export class SqliteSource implements Source {
       this.#db = this.#connect();
       this.#identity = this.#statIdentity();
       this.#status.schemaVersion = readSchemaVersion(this.#db);
-      this.#dataVersion = this.#readDataVersion();
-      this.#schemaCookie = this.#readSchemaCookie();
+      this.#dataVersion = this.#pragma("data_version");
+      this.#schemaCookie = this.#pragma("schema_version");
       this.#tx = this.#db.transaction((fn: () => unknown) => fn());
       this.#status.set("ok", "");
       if (this.config.readonly) this.#checkSchema(this.#db);
@@ -141,12 +141,12 @@ export class SqliteSource implements Source {
         return this.open("file overwritten") ? "reopened" : "unavailable";
       }
     }
-    const version = this.#readDataVersion();
+    const version = this.#pragma("data_version");
     if (version !== this.#dataVersion) {
       this.#dataVersion = version;
       this.#status.touch();
       // The owner migrated (or dropped) tables: reopen, so health checks the schema again.
-      if (this.config.readonly && this.#readSchemaCookie() !== this.#schemaCookie) {
+      if (this.config.readonly && this.#pragma("schema_version") !== this.#schemaCookie) {
         return this.open("schema changed") ? "reopened" : "unavailable";
       }
       return "committed";
@@ -154,23 +154,11 @@ export class SqliteSource implements Source {
     return "unchanged";
   }
 
-  #readSchemaCookie(): number {
+  /** A numeric PRAGMA of the open connection (data_version, schema_version), or -1. */
+  #pragma(name: "data_version" | "schema_version"): number {
     try {
-      const row = this.#db?.query("PRAGMA schema_version").get() as
-        | { schema_version: number }
-        | undefined;
-      return row === undefined ? -1 : Number(row.schema_version);
-    } catch {
-      return -1;
-    }
-  }
-
-  #readDataVersion(): number {
-    try {
-      const row = this.#db?.query("PRAGMA data_version").get() as
-        | { data_version: number }
-        | undefined;
-      return row === undefined ? -1 : Number(row.data_version);
+      const row = this.#db?.query(`PRAGMA ${name}`).get() as Record<string, number> | undefined;
+      return row === undefined ? -1 : Number(row[name]);
     } catch {
       return -1;
     }

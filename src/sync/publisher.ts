@@ -25,9 +25,10 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { type FSWatcher, watch } from "chokidar";
+import { tempPathFor } from "../_internal/fs.ts";
 import type { SyncConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
-import { cleanStaleTemps, isAlive, publishSnapshot, tempPathFor } from "./snapshot.ts";
+import { cleanStaleTemps, isAlive, publishSnapshot } from "./snapshot.ts";
 
 /** Target locks held by publishers of this process (its pid alone cannot tell them apart). */
 const HELD = new Set<string>();
@@ -204,7 +205,7 @@ export class SnapshotPublisher extends EventEmitter<SyncEvents> {
     const version = (db.query("PRAGMA data_version").get() as { data_version: number })
       .data_version;
     this.#lastStart = performance.now();
-    const result = publishSnapshot(db, this.config.to, tempPathFor(this.config.to));
+    const result = publishSnapshot(db, this.config.to);
     this.#published = { version, identity };
     this.count++;
     this.emit("published", {

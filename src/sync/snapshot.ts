@@ -9,8 +9,6 @@ import { readdirSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { replaceAtomically, tempPathFor } from "../_internal/fs.ts";
 
-export { tempPathFor };
-
 /** What one publish did. */
 export interface SnapshotResult {
   bytes: number;

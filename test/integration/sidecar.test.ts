@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempPathFor } from "../../src/_internal/fs.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { Sidecar } from "../../src/sync/sidecar.ts";
-import { tempPathFor } from "../../src/sync/snapshot.ts";
 import { tempDir, waitFor, writeConfig } from "../helpers.ts";
 import { CLI, createPaddedDb, fmtMs, readSnapshots, runWriter } from "./sidecar-helpers.ts";
 
