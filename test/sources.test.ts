@@ -69,7 +69,7 @@ describe("readonly and immutable sources", () => {
     });
   }
 
-  test("readonly connections have query_only on and the configured busy timeout", async () => {
+  test("readonly connections have query_only on and never wait inside SQLite (busy_timeout 0)", async () => {
     await using dir = tempDir();
     await seedDatabase(dir.file("ro.db"));
     const config = parseConfig(
@@ -79,7 +79,7 @@ describe("readonly and immutable sources", () => {
     const source = new SqliteSource(config.sources[0] as (typeof config.sources)[0]);
     try {
       expect(pragma(source, "query_only")).toBe(1);
-      expect(pragma(source, "busy_timeout")).toBe(1500);
+      expect(pragma(source, "busy_timeout")).toBe(0);
     } finally {
       await source.close();
     }
@@ -87,7 +87,7 @@ describe("readonly and immutable sources", () => {
 });
 
 describe("read-write sources", () => {
-  test("open in WAL mode with busy_timeout = timeout, migrated, writable", async () => {
+  test("open in WAL mode, migrated, writable, never waiting inside SQLite (busy_timeout 0)", async () => {
     await using dir = tempDir();
     const config = parseConfig(`[database.sources.rw]\npath = "sub/dir/rw.db"\ntimeout = 2.5\n`, {
       baseDir: dir.path,
@@ -96,7 +96,7 @@ describe("read-write sources", () => {
     try {
       expect(existsSync(dir.file("sub/dir/rw.db"))).toBe(true);
       expect(pragma(source, "journal_mode")).toBe("wal");
-      expect(pragma(source, "busy_timeout")).toBe(2500);
+      expect(pragma(source, "busy_timeout")).toBe(0);
       expect(pragma(source, "query_only")).toBe(0);
       expect(source.health()).toMatchObject({ state: "ok", mode: "read-write", schemaVersion: 6 });
     } finally {

@@ -7,6 +7,12 @@
  * - immutable: `file:…?immutable=1` — frozen archives and sidecar snapshots.
  * It keeps its own prepared statements (bun's query cache holds only 20) and finalizes them on
  * every close and reopen, so no statement keeps reading a replaced file.
+ *
+ * Nothing here waits on another process on the bot's thread: the connection runs with
+ * `busy_timeout = 0`, and a call (or open) that meets a lock is retried on a timer until the
+ * source's `timeout` (`_internal/lock-wait.ts`); the watcher's checks never wait at all.
+ * Anything at the path that is not a regular file (FIFO, device, socket, folder) is refused
+ * before SQLite sees it, so nothing is created beside it and no open can hang.
  */
 import { constants, Database, type Statement } from "bun:sqlite";
 import {
@@ -20,6 +26,7 @@ import {
   statSync,
 } from "node:fs";
 import { dirname } from "node:path";
+import { isBusy, LOCKED, LockQueue } from "../_internal/lock-wait.ts";
 import type { SourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import {
@@ -30,6 +37,7 @@ import {
   readSchemaVersion,
   schemaGaps,
 } from "../schema/migrate.ts";
+import { LATEST_VERSION, migrationRules } from "../schema/migrations.ts";
 import type { Params, Query, ResultOf, Row } from "./query.ts";
 import type { Source, SourceHealth, SourceHooks } from "./source.ts";
 import { SourceStatus } from "./status.ts";
@@ -52,17 +60,26 @@ export class SqliteSource implements Source {
   readonly config: SourceConfig;
   #db: Database | null = null;
   #statements = new Map<object, Statement>();
-  #tx: ((fn: () => unknown) => unknown) | null = null;
   readonly #status = new SourceStatus("unavailable", "not opened");
   #identity: FileIdentity | null = null;
   #closed = false;
+  #closing: Promise<void> | null = null;
   #dataVersion = 0;
-  /** `PRAGMA schema_version` at open: the owner's DDL changes it. */
+  /** `PRAGMA schema_version` at open: the owner's DDL (and VACUUM) changes it. */
   #schemaCookie = 0;
-  /** The error code of the last failed stat (ENOENT, EACCES…). */
+  /** The schema's text at open: tells real DDL from a VACUUM, which only bumps the cookie. */
+  #schemaText = "";
+  /** Why stat failed: its error code (ENOENT, EACCES…) or "not a regular file (…)". */
   #statFailure = "ENOENT";
   #opens = 0;
   readonly #hooks: SourceHooks;
+  /** Calls waiting for another process's lock, in the order they were made. */
+  readonly #queue = new LockQueue();
+  /** The engine's error from the last time a lock was in the way. */
+  #lastLock: unknown = null;
+  /** Why a reopen was wanted when a lock put it off; reported when it happens. */
+  #pendingReason: string | null = null;
+  readonly #timeoutMs: number;
   /** What the last open's migration did (read-write sources). */
   migration: MigrationReport | null = null;
 
@@ -70,31 +87,46 @@ export class SqliteSource implements Source {
     this.name = config.name;
     this.config = config;
     this.#hooks = hooks;
-    this.open("opened");
+    this.#timeoutMs = Math.round(config.timeout * 1000);
+    // Locked by another process (it is migrating the file, say): open in the background;
+    // calls queue behind that open. The constructor never waits.
+    if (this.open("opened") === LOCKED) this.#openLater();
   }
 
   /**
-   * Opens (or reopens) the connection, finalizing the old statements first. A writable source
-   * that fails to open throws; a readonly one whose file is missing or unreadable becomes
-   * `unavailable` (reported through the hooks unless `quiet`) and is retried on next use.
+   * Opens (or reopens) the connection, finalizing the old statements first. Returns true when
+   * open; LOCKED when another process's lock is in the way (nothing waited for; retried later);
+   * false when a readonly source cannot be opened: it becomes `unavailable` (reported through
+   * the hooks unless `quiet`) and is retried on next use. A writable source that cannot be
+   * opened for any other reason than a lock throws.
    */
-  open(reason: string, quiet = false): boolean {
+  open(reason: string, quiet = false): boolean | typeof LOCKED {
     const wasOpen = this.#opens > 0;
     this.#release();
     try {
-      this.#db = this.#connect();
+      const db = this.#connect();
       this.#identity = this.#statIdentity();
-      this.#status.schemaVersion = readSchemaVersion(this.#db);
-      this.#dataVersion = this.#pragma("data_version");
-      this.#schemaCookie = this.#pragma("schema_version");
-      this.#tx = this.#db.transaction((fn: () => unknown) => fn());
-      this.#status.set("ok", "");
-      if (this.config.readonly) this.#checkSchema(this.#db);
+      this.#status.schemaVersion = readSchemaVersion(db);
+      const schemaText = readSchemaText(db);
+      this.#dataVersion = pragma(db, "data_version");
+      this.#schemaCookie = pragma(db, "schema_version");
+      if (this.config.readonly) this.#checkSchema(db);
+      else this.#status.set("ok", "");
+      this.#db = db;
+      this.#schemaText = schemaText;
       this.#opens++;
-      if (wasOpen) this.#hooks.reopened?.(this.name, reason);
+      const why = this.#pendingReason ?? reason;
+      this.#pendingReason = null;
+      if (wasOpen) this.#hooks.reopened?.(this.name, why);
       return true;
     } catch (e) {
       this.#release();
+      if (isBusy(e)) {
+        this.#lastLock = e;
+        if (wasOpen) this.#pendingReason ??= reason;
+        this.#status.set("opening", `waiting for a lock held by another process (${reason})`);
+        return LOCKED;
+      }
       const error = this.#wrap(e, "open");
       if (!this.config.readonly) throw error;
       const changed = this.#status.state !== "unavailable" || this.#status.reason !== error.message;
@@ -105,11 +137,39 @@ export class SqliteSource implements Source {
     }
   }
 
+  /** Retries the open on a timer (queued like a call); gives up after `timeout`. */
+  #openLater(): void {
+    const attempt = () => (this.#db !== null || this.#closed ? true : this.open("opened"));
+    void Promise.resolve(this.#queue.run(attempt, this.#timeoutMs, () => this.#lockTimeout()))
+      .then((opened) => {
+        if (opened === false && !this.config.readonly) throw this.#lockTimeout();
+      })
+      .catch((e: unknown) => {
+        if (this.#closed || this.#db !== null) return;
+        const error = this.#wrap(e, "open");
+        this.#status.set("unavailable", error.message);
+        this.#hooks.failed?.(this.name, error);
+      });
+  }
+
+  /**
+   * Resolves once the source has finished opening (a source opened while another process held
+   * a lock opens in the background); rejects with the reason when it could not open.
+   */
+  async ready(): Promise<void> {
+    await this.#queue.drained();
+    if (this.#db === null) {
+      if (this.#closed) throw this.#closedError();
+      this.#connection();
+    }
+  }
+
   /**
    * Looks at the file and acts: replaced (new inode) → reopen; deleted → unavailable;
    * back after being missing → reopen; an immutable file changed in place → reopen.
    * A live readonly source is NOT reopened for new commits (it sees them by itself): its
-   * `PRAGMA data_version` only marks the change in health. Called by the watcher and its poll.
+   * `PRAGMA data_version` only marks the change in health. Called by the watcher and its poll;
+   * never waits: a check that meets the owner's lock is simply made again at the next one.
    */
   check(): CheckResult {
     if (this.#closed || this.config.path === ":memory:") return "unchanged";
@@ -121,59 +181,61 @@ export class SqliteSource implements Source {
       this.markUnavailable(
         this.#statFailure === "ENOENT"
           ? `file ${this.config.path} is missing`
-          : `file ${this.config.path} cannot be accessed (${this.#statFailure})`,
+          : `file ${this.config.path} cannot be used (${this.#statFailure})`,
       );
       return "unavailable";
     }
-    if (this.#db === null) return this.open("file is back") ? "reopened" : "unavailable";
+    if (this.#db === null) return this.#reopen("file is back");
     if (was === null || was.dev !== now.dev || was.ino !== now.ino) {
-      return this.open("file replaced") ? "reopened" : "unavailable";
+      return this.#reopen("file replaced");
     }
     if (was.size !== now.size || was.mtimeMs !== now.mtimeMs) {
-      if (this.config.mode === "immutable") {
-        return this.open("file changed in place") ? "reopened" : "unavailable";
-      }
+      if (this.config.mode === "immutable") return this.#reopen("file changed in place");
       // A live file changes in place at every checkpoint, but SQLite never rewrites its magic.
       // Without it the file was overwritten behind SQLite's back, and a WAL reader would go on
       // serving its cached pages of a database that no longer exists: reopen to find out.
       this.#identity = now;
-      if (!hasSqliteHeader(this.config.path)) {
-        return this.open("file overwritten") ? "reopened" : "unavailable";
+      if (!hasSqliteHeader(this.config.path)) return this.#reopen("file overwritten");
+    }
+    const db = this.#db;
+    const version = pragma(db, "data_version");
+    // -1: the owner holds a lock right now; look again at the next check
+    if (version === -1 || version === this.#dataVersion) return "unchanged";
+    if (this.config.readonly) {
+      const cookie = pragma(db, "schema_version");
+      if (cookie === -1) return "unchanged";
+      if (cookie !== this.#schemaCookie) {
+        // VACUUM bumps the cookie too; only a schema whose text changed is a new schema
+        const text = readSchemaTextOrNull(db);
+        if (text === null) return "unchanged";
+        this.#schemaCookie = cookie;
+        // The owner migrated (or dropped) tables: reopen, so health checks the schema again.
+        if (text !== this.#schemaText) return this.#reopen("schema changed");
       }
     }
-    const version = this.#pragma("data_version");
-    if (version !== this.#dataVersion) {
-      this.#dataVersion = version;
-      this.#status.touch();
-      // The owner migrated (or dropped) tables: reopen, so health checks the schema again.
-      if (this.config.readonly && this.#pragma("schema_version") !== this.#schemaCookie) {
-        return this.open("schema changed") ? "reopened" : "unavailable";
-      }
-      return "committed";
-    }
-    return "unchanged";
+    this.#dataVersion = version;
+    this.#status.touch();
+    return "committed";
   }
 
-  /** A numeric PRAGMA of the open connection (data_version, schema_version), or -1. */
-  #pragma(name: "data_version" | "schema_version"): number {
-    try {
-      const row = this.#db?.query(`PRAGMA ${name}`).get() as Record<string, number> | undefined;
-      return row === undefined ? -1 : Number(row[name]);
-    } catch {
-      return -1;
-    }
+  #reopen(reason: string): CheckResult {
+    const r = this.open(reason);
+    return r === LOCKED ? "unchanged" : r ? "reopened" : "unavailable";
   }
 
   #connect(): Database {
-    const { path, mode, timeout } = this.config;
-    const busy = Math.round(timeout * 1000);
+    const { path, mode } = this.config;
+    if (path !== ":memory:") this.#assertRegularFile(mode === "read-write");
     if (mode === "read-write") {
       if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
       const db = new Database(path, { create: true, readwrite: true });
       try {
-        // busy_timeout first: switching a fresh file to WAL takes a lock that several
-        // processes opening it at once must wait for, not fail on
-        db.run(`PRAGMA busy_timeout = ${busy}`);
+        db.run("PRAGMA busy_timeout = 0");
+        // A schema newer than ours is refused before anything is written, the journal mode
+        // included: a refused file stays byte-identical.
+        migrationRules.assertNotNewer(this.name, readSchemaVersion(db) ?? 0, LATEST_VERSION);
+        // switching a fresh file to WAL takes a lock that several processes opening it at
+        // once meet: the loser's open is retried, off the thread
         if (path !== ":memory:") db.run("PRAGMA journal_mode = WAL");
         this.migration = migrateSqlite(db, this.name);
       } catch (e) {
@@ -181,14 +243,6 @@ export class SqliteSource implements Source {
         throw e;
       }
       return db;
-    }
-    // Readonly modes never create the file: check first, since SQLite's error is vague.
-    if (!existsSync(path)) {
-      throw new DatabaseError(
-        "SOURCE_UNAVAILABLE",
-        `source ${this.name}: file ${path} does not exist`,
-        { source: this.name },
-      );
     }
     if (mode === "readonly") {
       const hazard = foreignWalHazard(path);
@@ -205,7 +259,7 @@ export class SqliteSource implements Source {
           )
         : new Database(path, { readonly: true });
     try {
-      db.run(`PRAGMA busy_timeout = ${busy}`);
+      db.run("PRAGMA busy_timeout = 0");
       db.run("PRAGMA query_only = ON");
       // Touch the schema now, so a non-database file is reported at open, not at first read.
       db.query("SELECT count(*) FROM sqlite_master").get();
@@ -217,18 +271,50 @@ export class SqliteSource implements Source {
   }
 
   /**
+   * Refuses, before SQLite opens it, a path that is not a regular file: opening a FIFO blocks
+   * forever, and a device would get a `-journal` created beside it. Readonly modes also
+   * refuse a missing file (they never create one); SQLite's own error for it is vague.
+   */
+  #assertRegularFile(mayCreate: boolean): void {
+    const { path } = this.config;
+    let kind: string;
+    try {
+      kind = fileKind(statSync(path));
+    } catch (e) {
+      if ((e as { code?: string }).code === "ENOENT" && mayCreate) return;
+      const why = (e as { code?: string }).code === "ENOENT" ? "does not exist" : String(e);
+      throw new DatabaseError("SOURCE_UNAVAILABLE", `source ${this.name}: file ${path} ${why}`, {
+        source: this.name,
+        cause: e,
+      });
+    }
+    if (kind !== "file") {
+      throw new DatabaseError(
+        "SOURCE_UNAVAILABLE",
+        `source ${this.name}: ${path} is ${kind}, not a regular file: refused before opening`,
+        { source: this.name },
+      );
+    }
+  }
+
+  /**
    * A readonly source is never migrated: an older or foreign schema is shown as `degraded` in
    * health (the methods that need a missing table or column reject SCHEMA_MISMATCH).
    */
   #checkSchema(db: Database): void {
     const reason = gapsReason(this.#status.schemaVersion, schemaGaps(db));
-    if (reason) this.#status.set("degraded", reason);
+    this.#status.set(reason ? "degraded" : "ok", reason);
   }
 
   #statIdentity(): FileIdentity | null {
     if (this.config.path === ":memory:") return null;
     try {
       const s = statSync(this.config.path);
+      const kind = fileKind(s);
+      if (kind !== "file") {
+        this.#statFailure = `${kind}, not a regular file`;
+        return null;
+      }
       return { dev: s.dev, ino: s.ino, size: s.size, mtimeMs: s.mtimeMs };
     } catch (e) {
       this.#statFailure = (e as { code?: string }).code ?? String(e);
@@ -236,12 +322,16 @@ export class SqliteSource implements Source {
     }
   }
 
-  /** The connection, reopening an unavailable readonly source whose file has come back. */
+  /**
+   * The connection, reopening a source that is not open (a readonly file that has come back,
+   * an open a lock put off). Throws the lock's error when one is still in the way.
+   */
   #connection(): Database {
     if (this.#db) return this.#db;
-    if (this.#closed)
-      throw new DatabaseError("CLOSED", `source ${this.name} is closed`, { source: this.name });
-    if (existsSync(this.config.path)) this.open("file is back");
+    if (this.#closed) throw this.#closedError();
+    const opened =
+      this.config.readonly && !existsSync(this.config.path) ? false : this.open("file is back");
+    if (opened === LOCKED) throw this.#lastLock;
     if (this.#db) return this.#db;
     throw new DatabaseError(
       "SOURCE_UNAVAILABLE",
@@ -257,6 +347,7 @@ export class SqliteSource implements Source {
       try {
         st = db.prepare(sql);
       } catch (e) {
+        if (isBusy(e)) throw e;
         throw diagnoseMismatch(db, this.name, sql, e) ?? this.#wrap(e, "prepare");
       }
       this.#statements.set(query, st);
@@ -264,10 +355,24 @@ export class SqliteSource implements Source {
     return st;
   }
 
-  exec<Q extends Query>(query: Q, params: Params): ResultOf<Q> {
+  /**
+   * Runs one query as one atomic unit: synchronously when nothing is in its way, else (another
+   * process holds a lock, or earlier calls wait for one) queued and retried off the thread
+   * until `timeout`, then SOURCE_UNAVAILABLE.
+   */
+  exec<Q extends Query>(query: Q, params: Params): ResultOf<Q> | Promise<ResultOf<Q>> {
+    return this.#queue.run(
+      () => this.#attempt(query, params),
+      this.#timeoutMs,
+      () => this.#lockTimeout(),
+    );
+  }
+
+  #attempt<Q extends Query>(query: Q, params: Params): ResultOf<Q> | typeof LOCKED {
     try {
       return this.#run(query, params) as ResultOf<Q>;
     } catch (e) {
+      if (this.#isLockWait(e)) return LOCKED;
       if (e instanceof DatabaseError) throw e;
       if (this.config.readonly && CORRUPT.test((e as { code?: string }).code ?? "")) {
         return this.#retryAfterCorruption(query, params, e);
@@ -280,16 +385,54 @@ export class SqliteSource implements Source {
   }
 
   /**
+   * Another process is in the way for now: its lock, or (a readonly reader of a
+   * rollback-journal file) its commit's journal, which looks hot for an instant.
+   */
+  #isLockWait(e: unknown): boolean {
+    const wait =
+      isBusy(e) ||
+      (this.config.readonly && (e as { code?: string })?.code === "SQLITE_READONLY_ROLLBACK");
+    if (wait) this.#lastLock = e;
+    return wait;
+  }
+
+  #lockTimeout(): DatabaseError {
+    const hot = (this.#lastLock as { code?: string } | null)?.code === "SQLITE_READONLY_ROLLBACK";
+    const what = hot
+      ? `has a hot journal that only its owner can roll back, for longer than timeout = ${this.config.timeout} s`
+      : `locked by another process for longer than timeout = ${this.config.timeout} s`;
+    return new DatabaseError(
+      "SOURCE_UNAVAILABLE",
+      `source ${this.name} (${this.config.path}): ${what}`,
+      {
+        source: this.name,
+        cause: this.#lastLock,
+      },
+    );
+  }
+
+  #closedError(): DatabaseError {
+    return new DatabaseError("CLOSED", `source ${this.name} is closed`, { source: this.name });
+  }
+
+  /**
    * A corrupt read on a file someone else owns: reopen once (it may have been replaced under
    * us) and retry; if it is still bad, the source is unavailable until the file is fixed.
    */
-  #retryAfterCorruption<Q extends Query>(query: Q, params: Params, first: unknown): ResultOf<Q> {
+  #retryAfterCorruption<Q extends Query>(
+    query: Q,
+    params: Params,
+    first: unknown,
+  ): ResultOf<Q> | typeof LOCKED {
     let failure = first;
     // quiet: the caller gets this failure as the call's own error
-    if (this.open("corruption error", true)) {
+    const reopened = this.open("corruption error", true);
+    if (reopened === LOCKED) return LOCKED;
+    if (reopened) {
       try {
         return this.#run(query, params) as ResultOf<Q>;
       } catch (again) {
+        if (this.#isLockWait(again)) return LOCKED;
         failure = again;
       }
     }
@@ -322,15 +465,22 @@ export class SqliteSource implements Source {
         return this.#statement(query, query.sql).run(params as never).changes > 0;
       case "batch": {
         const steps = query.steps.map((s) => this.#statement(s.query, s.query.sql));
-        this.#connection();
-        return (this.#tx as (fn: () => unknown) => unknown)(() => {
-          for (let i = 0; i < steps.length; i++) {
+        const db = this.#connection();
+        // IMMEDIATE: a lock held elsewhere is met at BEGIN, before any step ran
+        db.run("BEGIN IMMEDIATE");
+        try {
+          let changed = true;
+          for (let i = 0; i < steps.length && changed; i++) {
             const args = (query.steps[i]?.params ?? []).map((k) => params[k] ?? null);
-            const changed = (steps[i] as Statement).run(args as never).changes > 0;
-            if (i === 0 && !changed) return false;
+            // the first step decides: no change (a duplicate) → false, the rest skipped
+            changed = (steps[i] as Statement).run(args as never).changes > 0 || i > 0;
           }
-          return true;
-        });
+          db.run("COMMIT");
+          return changed;
+        } catch (e) {
+          if (db.inTransaction) db.run("ROLLBACK");
+          throw e;
+        }
       }
     }
   }
@@ -364,15 +514,19 @@ export class SqliteSource implements Source {
   #release(): void {
     for (const st of this.#statements.values()) st.finalize();
     this.#statements.clear();
-    this.#tx = null;
     this.#db?.close(false);
     this.#db = null;
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
-    this.#release();
-    this.#status.set("unavailable", "closed");
+  /** Calls waiting for a lock finish (or time out) first; later calls reject CLOSED. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      await this.#queue.drained();
+      this.#release();
+      this.#status.set("unavailable", "closed");
+    })();
+    return this.#closing;
   }
 
   #wrap(e: unknown, during: string): DatabaseError {
@@ -380,20 +534,53 @@ export class SqliteSource implements Source {
     const code = (e as { code?: string }).code ?? "";
     const message = `source ${this.name} (${this.config.path}): ${during} failed: ${(e as Error).message ?? String(e)}`;
     // The file cannot be used at all (a query meeting a corrupt file is no query error)
-    // A lock held past busy_timeout (another process in BEGIN EXCLUSIVE, a writer starving us)
-    // is the file being unusable for now, not a bad statement.
     const unavailable =
       during === "open"
         ? /^SQLITE_(CANTOPEN|NOTADB|CORRUPT|PERM|AUTH|BUSY|LOCKED)/.test(code)
         : /^SQLITE_(NOTADB|CORRUPT|BUSY|LOCKED)/.test(code);
-    const hint = /^SQLITE_(BUSY|LOCKED)/.test(code)
-      ? ` (locked by another connection for longer than timeout = ${this.config.timeout} s)`
-      : "";
-    return new DatabaseError(unavailable ? "SOURCE_UNAVAILABLE" : "QUERY_FAILED", message + hint, {
+    return new DatabaseError(unavailable ? "SOURCE_UNAVAILABLE" : "QUERY_FAILED", message, {
       source: this.name,
       cause: e,
     });
   }
+}
+
+/** A numeric PRAGMA (data_version, schema_version), or -1 when it cannot be read now (a lock). */
+function pragma(db: Database, name: "data_version" | "schema_version"): number {
+  try {
+    const row = db.query(`PRAGMA ${name}`).get() as Record<string, number> | undefined;
+    return row === undefined ? -1 : Number(row[name]);
+  } catch {
+    return -1;
+  }
+}
+
+const SCHEMA_TEXT =
+  "SELECT group_concat(type || ' ' || name || ' ' || coalesce(sql, ''), char(10)) AS t FROM (SELECT * FROM sqlite_master ORDER BY type, name)";
+
+/** The whole schema as text (every table, index, view and trigger), to compare. */
+function readSchemaText(db: Database): string {
+  return String((db.query(SCHEMA_TEXT).get() as { t: string | null }).t ?? "");
+}
+
+/** {@link readSchemaText}, or null when a lock is in the way. */
+function readSchemaTextOrNull(db: Database): string | null {
+  try {
+    return readSchemaText(db);
+  } catch {
+    return null;
+  }
+}
+
+/** "file", or what else is at a path, in words. */
+function fileKind(s: import("node:fs").Stats): string {
+  if (s.isFile()) return "file";
+  if (s.isDirectory()) return "a directory";
+  if (s.isFIFO()) return "a FIFO";
+  if (s.isSocket()) return "a socket";
+  if (s.isCharacterDevice()) return "a character device";
+  if (s.isBlockDevice()) return "a block device";
+  return "not a file";
 }
 
 /**

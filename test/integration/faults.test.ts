@@ -217,9 +217,8 @@ describe("faults on an external source while the others keep serving", () => {
     expect((await fx.db.getChatUser(EXT, 1))?.username).toBe("@ext-v1");
     const s = await fx.finish();
     expect(s.extErrors.SOURCE_UNAVAILABLE).toBeGreaterThan(0);
-    // SQLite calls are synchronous: a read of the locked source holds the thread for its
-    // timeout, so the other sources answered late (not wrong) meanwhile — keep it small
-    expect(s.maxOtherMs).toBeLessThan(1800);
+    // the wait was off the thread: the other sources kept answering at their normal pace
+    expect(s.maxOtherMs).toBeLessThan(100);
   });
 
   test("migrated by its owner: a dropped column is SCHEMA_MISMATCH naming it, degraded; ok when back", async () => {

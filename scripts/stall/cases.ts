@@ -1,0 +1,331 @@
+/**
+ * The stall cases: another process, file or server in the bot's way, measured from inside the
+ * bot. For each case: the event loop's max lag (a 5 ms interval ticker), the p99 latency of
+ * reads on a source the case does not touch next to a quiet run of the same reads, and what
+ * the call on the affected source returned and when. Shared by `bun run bench --only stall`
+ * (a README table) and test/integration/stall.test.ts (loose bounds, data and codes).
+ */
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseError, DatabaseWrapper, parseConfig } from "../../src/index.ts";
+import { LineProcess } from "../soak/lines.ts";
+
+const LOCKER = join(import.meta.dir, "locker.ts");
+/** The chat served by the source a case does not touch, and the one on the affected source. */
+export const CALM_CHAT = 7;
+export const HIT_CHAT = 5;
+
+/** What the call on the affected source did: "ok" or its error code, after how long. */
+export interface Outcome {
+  outcome: string;
+  ms: number;
+  /** What it returned, for the tests to check the data. */
+  value?: unknown;
+}
+
+export interface StallResult {
+  name: string;
+  maxLagMs: number;
+  calmP99Ms: number;
+  quietP99Ms: number;
+  affected: Outcome | null;
+  /** Extra figures a case reports (the constructor's time, connection attempts…). */
+  notes: string[];
+}
+
+/** A scratch folder and what a case runs in it. */
+export interface Scene {
+  dir: string;
+  file(name: string): string;
+  /** Starts another process holding a lock (see locker.ts); resolves once it holds it. */
+  lock(
+    db: string,
+    kind: "exclusive" | "immediate" | "fresh" | "wal-write",
+    hold: number | "stdin",
+  ): Promise<Locker>;
+}
+
+export interface Locker {
+  released: Promise<string>;
+  release(): void;
+  exited: Promise<number>;
+}
+
+export function scene(): Scene & { [Symbol.dispose](): void } {
+  const dir = mkdtempSync(join(tmpdir(), "chatdb-stall-"));
+  const children: LineProcess[] = [];
+  return {
+    dir,
+    file: (name) => join(dir, name),
+    async lock(db, kind, hold) {
+      const p = new LineProcess([process.execPath, LOCKER, db, kind, String(hold)]);
+      children.push(p);
+      await p.line((l) => l === "locked", `${kind} lock on ${db}`);
+      return {
+        released: p.line((l) => l === "released", "lock released", 60_000),
+        release: () => {
+          p.send("go");
+          p.proc.stdin.end();
+        },
+        exited: p.exited,
+      };
+    },
+    [Symbol.dispose]() {
+      for (const c of children) c.proc.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A chatdb file holding one user in `chat`, in the given journal mode. */
+export async function seeded(path: string, chat: number, journal: "wal" | "delete" = "wal") {
+  const db = new DatabaseWrapper(path);
+  await db.updateChatUser(chat, 1, `@u${chat}`, `User ${chat}`);
+  await db.close();
+  if (journal === "delete") {
+    const raw = new Database(path);
+    raw.run("PRAGMA journal_mode = DELETE");
+    raw.close();
+  }
+}
+
+/** The config every SQLite case uses: an own primary and one readonly external source. */
+export function configFor(
+  dir: string,
+  ext: { timeout: number; path?: string },
+  primary: { path?: string; timeout?: number } = {},
+) {
+  return parseConfig(
+    `[database]
+default_source = "primary"
+[database.sources.primary]
+path = ${JSON.stringify(primary.path ?? "primary.db")}
+timeout = ${primary.timeout ?? 5}
+[database.sources.ext]
+path = ${JSON.stringify(ext.path ?? "ext.db")}
+readonly = true
+timeout = ${ext.timeout}
+[database.chat_mapping]
+${HIT_CHAT} = "ext"
+`,
+    { baseDir: dir },
+  );
+}
+
+/** Runs `call` with a lag ticker and a loop of reads on the calm source; stops when it settles. */
+export async function observe(
+  calmRead: () => Promise<unknown>,
+  call: () => Promise<unknown>,
+  minMs = 0,
+): Promise<{ maxLagMs: number; p99Ms: number; affected: Outcome }> {
+  let maxLag = 0;
+  let last = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    maxLag = Math.max(maxLag, now - last - 5);
+    last = now;
+  }, 5);
+  const latencies: number[] = [];
+  let stop = false;
+  const reads = (async () => {
+    while (!stop) {
+      const t0 = performance.now();
+      await calmRead();
+      latencies.push(performance.now() - t0);
+      await Bun.sleep(2);
+    }
+  })();
+  const t0 = performance.now();
+  let affected: Outcome;
+  try {
+    const value = await call();
+    affected = { outcome: "ok", ms: performance.now() - t0, value };
+  } catch (e) {
+    affected = {
+      outcome: e instanceof DatabaseError ? e.code : `untyped ${(e as Error).name}`,
+      ms: performance.now() - t0,
+      value: e,
+    };
+  }
+  const rest = minMs - (performance.now() - t0);
+  if (rest > 0) await Bun.sleep(rest);
+  stop = true;
+  await reads;
+  clearInterval(ticker);
+  return { maxLagMs: Math.max(0, maxLag), p99Ms: p99(latencies), affected };
+}
+
+export function p99(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] as number;
+}
+
+/** The quiet figure: the same calm reads for `ms` with nothing in the way. */
+async function quiet(calmRead: () => Promise<unknown>, ms: number): Promise<number> {
+  return (await observe(calmRead, () => Bun.sleep(ms))).p99Ms;
+}
+
+type Case = (s: Scene) => Promise<StallResult>;
+
+const calmOf = (db: DatabaseWrapper) => () => db.getChatUser(CALM_CHAT, 1);
+
+/** Rollback-journal external source under another process's BEGIN EXCLUSIVE for `holdMs`. */
+export function exclusiveExternal(timeout: number, holdMs: number): Case {
+  return async (s) => {
+    await seeded(s.file("primary.db"), CALM_CHAT);
+    await seeded(s.file("ext.db"), HIT_CHAT, "delete");
+    await using db = new DatabaseWrapper({ config: configFor(s.dir, { timeout }), pollMs: 100 });
+    const calm = calmOf(db);
+    const quietP99 = await quiet(calm, 300);
+    const locker = await s.lock(s.file("ext.db"), "exclusive", holdMs);
+    const r = await observe(calm, () => db.getChatUser(HIT_CHAT, 1));
+    await locker.released;
+    return {
+      name: `rollback-journal external source, BEGIN EXCLUSIVE ${holdMs / 1000} s, timeout = ${timeout} s`,
+      maxLagMs: r.maxLagMs,
+      calmP99Ms: r.p99Ms,
+      quietP99Ms: quietP99,
+      affected: r.affected,
+      notes: [],
+    };
+  };
+}
+
+/** The same lock, but the bot never calls that source: only the watcher meets it. */
+export function watcherAlone(holdMs: number): Case {
+  return async (s) => {
+    await seeded(s.file("primary.db"), CALM_CHAT);
+    await seeded(s.file("ext.db"), HIT_CHAT, "delete");
+    await using db = new DatabaseWrapper({
+      config: configFor(s.dir, { timeout: 10 }),
+      pollMs: 20,
+      debounceMs: 5,
+    });
+    const calm = calmOf(db);
+    const quietP99 = await quiet(calm, 300);
+    const locker = await s.lock(s.file("ext.db"), "exclusive", holdMs);
+    const r = await observe(calm, () => locker.released, holdMs);
+    return {
+      name: `watcher alone: external source under BEGIN EXCLUSIVE ${holdMs / 1000} s, never called`,
+      maxLagMs: r.maxLagMs,
+      calmP99Ms: r.p99Ms,
+      quietP99Ms: quietP99,
+      affected: null,
+      notes: [],
+    };
+  };
+}
+
+/** A WAL external source while its owner runs a long write transaction, then a checkpoint. */
+export function walWriteCheckpoint(holdMs: number): Case {
+  return async (s) => {
+    await seeded(s.file("primary.db"), CALM_CHAT);
+    await seeded(s.file("ext.db"), HIT_CHAT);
+    await using db = new DatabaseWrapper({ config: configFor(s.dir, { timeout: 10 }), pollMs: 20 });
+    const calm = calmOf(db);
+    const quietP99 = await quiet(calm, 300);
+    const locker = await s.lock(s.file("ext.db"), "wal-write", holdMs);
+    const r = await observe(calm, async () => {
+      // the affected source is read all through the write and the checkpoint
+      let last: unknown;
+      let done = false;
+      void locker.exited.then(() => {
+        done = true;
+      });
+      while (!done) {
+        last = await db.getChatUser(HIT_CHAT, 1);
+        await Bun.sleep(5);
+      }
+      return last;
+    });
+    return {
+      name: `WAL external source, a ${holdMs / 1000} s write transaction + TRUNCATE checkpoint`,
+      maxLagMs: r.maxLagMs,
+      calmP99Ms: r.p99Ms,
+      quietP99Ms: quietP99,
+      affected: r.affected,
+      notes: [],
+    };
+  };
+}
+
+/** The bot's own primary while a second process holds BEGIN IMMEDIATE (a replica, `chatdb archive`). */
+export function primaryImmediate(holdMs: number): Case {
+  return async (s) => {
+    await seeded(s.file("primary.db"), CALM_CHAT);
+    await seeded(s.file("ext.db"), HIT_CHAT);
+    await using db = new DatabaseWrapper({ config: configFor(s.dir, { timeout: 10 }) });
+    // here the calm source is the external one, and the write goes to the locked primary
+    const calm = () => db.getChatUser(HIT_CHAT, 1);
+    const quietP99 = await quiet(calm, 300);
+    const locker = await s.lock(s.file("primary.db"), "immediate", holdMs);
+    const r = await observe(calm, async () => {
+      await db.setChatSetting(CALM_CHAT, "k", "v");
+      return db.getChatSetting(CALM_CHAT, "k");
+    });
+    await locker.released;
+    return {
+      name: `the bot's primary under a second process's BEGIN IMMEDIATE ${holdMs / 1000} s`,
+      maxLagMs: r.maxLagMs,
+      calmP99Ms: r.p99Ms,
+      quietP99Ms: quietP99,
+      affected: r.affected,
+      notes: [],
+    };
+  };
+}
+
+/** A fresh primary file that another process is creating and migrating as the bot opens it. */
+export function freshFile(holdMs: number): Case {
+  return async (s) => {
+    await seeded(s.file("ext.db"), HIT_CHAT);
+    const locker = await s.lock(s.file("fresh.db"), "fresh", holdMs);
+    let lag = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      lag = Math.max(lag, now - last - 5);
+      last = now;
+    }, 5);
+    const t0 = performance.now();
+    await using db = new DatabaseWrapper({
+      config: configFor(s.dir, { timeout: 10 }, { path: "fresh.db", timeout: 10 }),
+    });
+    const constructorMs = performance.now() - t0;
+    const state = db.health().sources[0]?.state;
+    const calm = () => db.getChatUser(HIT_CHAT, 1);
+    const r = await observe(calm, async () => {
+      await db.setChatSetting(CALM_CHAT, "k", "fresh");
+      return db.getChatSetting(CALM_CHAT, "k");
+    });
+    clearInterval(ticker);
+    await locker.released;
+    const quietP99 = await quiet(calm, 300);
+    return {
+      name: `two processes opening one fresh file (the other holds its migration lock ${holdMs / 1000} s)`,
+      maxLagMs: Math.max(lag, r.maxLagMs),
+      calmP99Ms: r.p99Ms,
+      quietP99Ms: quietP99,
+      affected: r.affected,
+      notes: [`constructor ${constructorMs.toFixed(1)} ms, state "${state}" after it`],
+    };
+  };
+}
+
+/** Every SQLite case, as the bench runs them. */
+export const SQLITE_CASES: Case[] = [
+  exclusiveExternal(1, 2000),
+  exclusiveExternal(10, 2000),
+  walWriteCheckpoint(1500),
+  primaryImmediate(2000),
+  watcherAlone(2000),
+  freshFile(1000),
+];
+
+export async function runCase(c: Case): Promise<StallResult> {
+  using s = scene();
+  return await c(s);
+}
