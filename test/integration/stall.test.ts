@@ -5,7 +5,12 @@
  * (scripts/stall/locker.ts); the bounds are loose for a shared CI machine (the bench has the
  * measured figures).
  */
-import { describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { afterAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { join } from "node:path";
 import {
   CALM_CHAT,
   configFor,
@@ -21,7 +26,7 @@ import {
   watcherAlone,
 } from "../../scripts/stall/cases.ts";
 import { DatabaseWrapper } from "../../src/index.ts";
-import { expectCode } from "../helpers.ts";
+import { expectCode, writeConfig } from "../helpers.ts";
 
 /** The loose bounds every case must keep. */
 function expectCalm(r: StallResult) {
@@ -126,4 +131,74 @@ describe("calls waiting for a lock keep their order", () => {
     expect(await second).toBe(true);
     expect(await db.getChatSetting(CALM_CHAT, "k")).toBe("second");
   });
+});
+
+describe("a path that is not a regular file is refused before any open", () => {
+  async function special(dir: string, kind: string): Promise<string> {
+    const path = join(dir, `${kind}.db`);
+    if (kind === "fifo") Bun.spawnSync(["mkfifo", path]);
+    if (kind === "directory") mkdirSync(path);
+    if (kind === "socket") {
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(path, resolve));
+      sockets.push(server);
+    }
+    return kind === "device" ? "/dev/null" : path;
+  }
+  const sockets: Server[] = [];
+  // the bot's own primary gets its -wal/-shm: everything else must stay as it was
+  const listing = (dir: string) =>
+    readdirSync(dir)
+      .filter((f) => !f.startsWith("primary.db"))
+      .sort();
+
+  for (const kind of ["fifo", "device", "directory", "socket"]) {
+    test(`${kind}: a writable source fails construction, a readonly one is unavailable, a reload refuses it; nothing is created`, async () => {
+      using s = scene();
+      await seeded(s.file("primary.db"), CALM_CHAT);
+      const path = await special(s.dir, kind);
+      const before = listing(s.dir);
+      const devBefore = listing("/dev");
+      const t0 = performance.now();
+      await expectCode(
+        () => new DatabaseWrapper({ config: configFor(s.dir, { timeout: 1 }, { path }) }),
+        "SOURCE_UNAVAILABLE",
+      );
+      const ro = new DatabaseWrapper({ config: configFor(s.dir, { timeout: 1, path }) });
+      expect(ro.health().sources[1]).toMatchObject({ state: "unavailable" });
+      expect(ro.health().sources[1]?.reason).toContain("not a regular file");
+      await expectCode(ro.getChatUser(HIT_CHAT, 1), "SOURCE_UNAVAILABLE");
+      await ro.close();
+      // arriving by hot reload
+      const toml = (p: string) =>
+        `[database]\ndefault_source = "primary"\n[database.sources.primary]\npath = "primary.db"\n[database.sources.ext]\npath = ${JSON.stringify(p)}\nreadonly = true\ntimeout = 1\n`;
+      const configPath = writeConfig(s.dir, toml("primary.db.missing"));
+      await using live = new DatabaseWrapper({ configPath, watchSources: false });
+      writeConfig(s.dir, `[database.sources.primary]\npath = ${JSON.stringify(path)}\n`);
+      await expectCode(live.reload(), "CONFIG_INVALID");
+      writeConfig(s.dir, toml(path));
+      await live.reload();
+      expect(live.health().sources[1]?.state).toBe("unavailable");
+      expect(performance.now() - t0).toBeLessThan(1000);
+      expect(listing(s.dir)).toEqual([...before, "bot.toml"].sort());
+      expect(listing("/dev")).toEqual(devBefore);
+    });
+  }
+  afterAll(() => {
+    for (const server of sockets) server.close();
+  });
+});
+
+test("a writable primary whose schema is newer than chatdb is refused byte-identical (journal mode included)", async () => {
+  using s = scene();
+  const path = s.file("newer.db");
+  await seeded(path, CALM_CHAT, "delete");
+  const raw = new Database(path);
+  raw.run("UPDATE settings SET value = '999' WHERE key = 'db-migration-version'");
+  raw.close();
+  const before = createHash("sha256").update(readFileSync(path)).digest("hex");
+  const files = readdirSync(s.dir).sort();
+  await expectCode(() => new DatabaseWrapper(path), "SCHEMA_MISMATCH");
+  expect(createHash("sha256").update(readFileSync(path)).digest("hex")).toBe(before);
+  expect(readdirSync(s.dir).sort()).toEqual(files);
 });
