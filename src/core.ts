@@ -5,6 +5,7 @@
  * data methods on top.
  */
 import { EventEmitter } from "node:events";
+import { redactConfig } from "./_internal/redact.ts";
 import { aggregate, checkStrict, firstMatch, type MergeRule } from "./aggregate.ts";
 import { loadConfig } from "./config/load.ts";
 import type { ResolvedConfig } from "./config/types.ts";
@@ -25,7 +26,10 @@ export type { Logger, WrapperOptions } from "./options.ts";
  * events (and the optional {@link Logger}) are how it reports what happened.
  */
 export interface WrapperEvents {
-  /** A new config was applied: sources added, removed and changed (reopened) by name. */
+  /**
+   * A new config was applied: sources added, removed and changed (reopened) by name. `config`
+   * is the applied config with passwords redacted (`db.config` is the one in use).
+   */
   reload: [
     {
       generation: number;
@@ -196,7 +200,7 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
     const names = (xs: Iterable<Source>) => [...xs].map((s) => s.name);
     return {
       generation: this.generation,
-      config,
+      config: redactConfig(config),
       added: names(opened).filter((n) => !old.sources.has(n)),
       removed: names(retired).filter((n) => !sources.has(n)),
       changed: names(opened).filter((n) => old.sources.has(n)),

@@ -72,7 +72,18 @@ describe("config validation", () => {
           `${ONE}[database.chat_mapping]\n${key} = "a"\n`,
           `database.chat_mapping.${key}`,
         ),
-      ).toContain("safe integer");
+      ).toContain("canonical integers");
+    }
+    // other spellings of an integer: one chat must have one key
+    for (const key of [" 12", "007", "+7", "-0", "12 ", "0x1F", "1_000"]) {
+      expect(
+        await rejects(
+          `${ONE}[database.chat_mapping]
+"${key}" = "a"
+`,
+          `database.chat_mapping.${key}`,
+        ),
+      ).toContain("canonical integers");
     }
     // two spellings of one chat
     await rejects(
@@ -181,12 +192,12 @@ describe("config resolution", () => {
 
   test("converts chat id keys to numbers, Telegram-sized and negative ones included", () => {
     const config = parseConfig(
-      `${ONE}[database.chat_mapping]\n-1001234567890 = "a"\n123456 = "a"\n"+7" = "a"\n9007199254740991 = "a"\n`,
+      `${ONE}[database.chat_mapping]\n-1001234567890 = "a"\n123456 = "a"\n"7" = "a"\n0 = "a"\n9007199254740991 = "a"\n-9007199254740991 = "a"\n`,
       { baseDir: "/srv" },
     );
     // (TOML key order is not kept: JS objects list integer-like keys first)
     expect([...config.chatMapping.keys()].sort((a, b) => a - b)).toEqual([
-      -1001234567890, 7, 123456, 9007199254740991,
+      -9007199254740991, -1001234567890, 0, 7, 123456, 9007199254740991,
     ]);
     expect(config.chatMapping.get(-1001234567890)).toBe("a");
   });
@@ -283,5 +294,81 @@ describe("postgres url or parts", () => {
       const error = await expectCode(() => parseConfig(text), "CONFIG_INVALID");
       expect(error.message).toContain(`database.sources.pg.${part.split(" ")[0]}`);
     }
+  });
+});
+
+describe("postgres urls and passwords", () => {
+  const pg = (lines: string) => `[database.sources.pg]\ntype = "postgres"\n${lines}\n`;
+  const SECRET = "Pw@:/%#?x";
+
+  test("a URL Bun's client cannot parse or would misread is CONFIG_INVALID naming the key, never echoing it", async () => {
+    for (const url of [
+      `postgres://bot:${SECRET}@db/x`, // unencoded: '/' ends the authority
+      "postgres://bot:ab#cd@db/x", // '#' starts a fragment: the password would be dropped
+      "postgres://bot:ab?cd@db/x", // '?' starts a query
+      "postgres://bot:%zz@db/x", // a malformed escape
+      "postgres://db:99999/x", // port out of range
+      "mysql://bot@db/x",
+      "not a url",
+    ]) {
+      const message = await rejects(pg(`url = ${JSON.stringify(url)}`), "database.sources.pg.url");
+      expect(message).not.toContain(url);
+      for (const part of ["ab", "cd", "zz", SECRET]) expect(message).not.toContain(`${part}@`);
+    }
+    // the parts form is checked the same way (host is where a bad one shows)
+    await rejects(pg('host = "db/x?y"\nuser = "bot"'), "database.sources.pg.host");
+  });
+
+  test("a percent-encoded password, or one given as a part, survives intact", () => {
+    const enc = encodeURIComponent(SECRET);
+    const viaUrl = parseConfig(pg(`url = "postgres://bot:${enc}@db:5432/x"`)).sources[0]?.url;
+    expect(decodeURIComponent(new URL(viaUrl as string).password)).toBe(SECRET);
+    const viaParts = parseConfig(
+      pg(`host = "db"\nuser = "bot"\npassword = ${JSON.stringify(SECRET)}`),
+    ).sources[0]?.url;
+    expect(decodeURIComponent(new URL(viaParts as string).password)).toBe(SECRET);
+  });
+
+  test("password_env reads the password from the environment, so the file holds none", async () => {
+    process.env.CHATDB_TEST_PG_PASSWORD = SECRET;
+    try {
+      for (const lines of [
+        'url = "postgres://bot@db:5432/x"\npassword_env = "CHATDB_TEST_PG_PASSWORD"',
+        'host = "db"\nuser = "bot"\npassword_env = "CHATDB_TEST_PG_PASSWORD"',
+      ]) {
+        const url = parseConfig(pg(lines)).sources[0]?.url as string;
+        expect(decodeURIComponent(new URL(url).password)).toBe(SECRET);
+        expect(new URL(url).username).toBe("bot");
+      }
+      await rejects(
+        pg('url = "postgres://bot:pw@db/x"\npassword_env = "CHATDB_TEST_PG_PASSWORD"'),
+        "database.sources.pg.password_env",
+      );
+      await rejects(
+        pg('host = "db"\npassword = "pw"\npassword_env = "CHATDB_TEST_PG_PASSWORD"'),
+        "database.sources.pg.password_env",
+      );
+      expect(
+        await rejects(
+          pg('url = "postgres://bot@db/x"\npassword_env = "CHATDB_TEST_UNSET_VAR"'),
+          "database.sources.pg.password_env",
+        ),
+      ).toContain("environment variable CHATDB_TEST_UNSET_VAR is not set");
+      await rejects(
+        pg('host = "db"\npassword_env = "not a name"'),
+        "database.sources.pg.password_env",
+      );
+      await rejects(`${ONE}password_env = "X"\n`, "database.sources.a.password_env");
+    } finally {
+      delete process.env.CHATDB_TEST_PG_PASSWORD;
+    }
+  });
+
+  test("a password of the wrong type is reported by its type, not its value", async () => {
+    const message = await rejects(
+      pg('host = "db"\npassword = 918273645'),
+      "database.sources.pg.password",
+    );
+    expect(message).not.toContain("918273645");
   });
 });

@@ -7,6 +7,7 @@
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { SQL } from "bun";
+import { redactUrl } from "../src/_internal/redact.ts";
 import { parseConfig } from "../src/config/load.ts";
 import type { Generation } from "../src/core.ts";
 import { DatabaseWrapper } from "../src/index.ts";
@@ -14,7 +15,7 @@ import { messages } from "../src/repositories/messages.ts";
 import { chatSettings, settings } from "../src/repositories/settings.ts";
 import { users } from "../src/repositories/users.ts";
 import { LATEST_VERSION } from "../src/schema/migrations.ts";
-import { numberPlaceholders, PostgresSource, redactUrl } from "../src/sources/postgres-source.ts";
+import { numberPlaceholders, PostgresSource, TX_CONTROL } from "../src/sources/postgres-source.ts";
 import { batch, fold, one, write } from "../src/sources/query.ts";
 import type { Source } from "../src/sources/source.ts";
 import { SqliteSource } from "../src/sources/sqlite-source.ts";

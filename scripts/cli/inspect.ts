@@ -5,10 +5,11 @@
  */
 import { statSync } from "node:fs";
 import type { SQL } from "bun";
+import { redactUrl } from "../../src/_internal/redact.ts";
 import type { ResolvedConfig, SourceConfig, SyncConfig } from "../../src/config/types.ts";
 import { DatabaseError } from "../../src/errors.ts";
 import { LATEST_VERSION } from "../../src/schema/migrations.ts";
-import { PostgresSource, redactUrl } from "../../src/sources/postgres-source.ts";
+import { PostgresSource } from "../../src/sources/postgres-source.ts";
 import {
   foreignWalHazard,
   headerJournalMode,

@@ -7,6 +7,8 @@ import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import * as v from "valibot";
 import { DatabaseError } from "../errors.ts";
+import { parseChatIdKey } from "./chat-id.ts";
+import { postgresUrlProblem, withPassword } from "./postgres-url.ts";
 import {
   DATABASE_ALIASES,
   DatabaseSchema,
@@ -117,7 +119,15 @@ export function resolveConfig(
     let path = "";
     let url = "";
     if (s.type === "sqlite") {
-      for (const k of ["url", "host", "port", "user", "password", "database"] as const) {
+      for (const k of [
+        "url",
+        "host",
+        "port",
+        "user",
+        "password",
+        "password_env",
+        "database",
+      ] as const) {
         if (s[k] !== undefined) fail(`${at}.${k}`, `only valid for type = "postgres"`);
       }
       if (s.path === undefined) fail(`${at}.path`, "required for a sqlite source");
@@ -143,6 +153,21 @@ export function resolveConfig(
       }
       url = s.url ?? postgresUrl(s);
       if (url === "") fail(at, 'type = "postgres" needs url or host');
+      const urlAt = s.url === undefined ? `${at}.host` : `${at}.url`;
+      const problem = postgresUrlProblem(url);
+      if (problem !== "") fail(urlAt, problem);
+      if (s.password_env !== undefined) {
+        const envAt = `${at}.password_env`;
+        if (s.password !== undefined) fail(envAt, "give either password or password_env, not both");
+        if (new URL(url).password !== "") {
+          fail(envAt, "the url has a password too; give it in one place");
+        }
+        const password = process.env[s.password_env];
+        if (password === undefined) {
+          fail(envAt, `environment variable ${s.password_env} is not set`);
+        }
+        url = withPassword(url, password as string);
+      }
       if (seenPaths.has(url)) fail(`${at}.url`, `same database as sources.${seenPaths.get(url)}`);
       seenPaths.set(url, name);
     }
@@ -175,13 +200,17 @@ export function resolveConfig(
   const chatMapping = new Map<number, string>();
   for (const [key, target] of Object.entries(input.chat_mapping)) {
     const at = join2(prefix, `chat_mapping.${key}`);
-    const id = /^[+-]?\d+$/.test(key.trim()) ? Number(key) : Number.NaN;
-    if (!Number.isSafeInteger(id))
-      fail(at, "chat id keys must be safe integers (|id| <= 2^53 - 1)");
+    const id = parseChatIdKey(key);
+    if (id === undefined) {
+      fail(
+        at,
+        "chat id keys must be canonical integers (0, or -?[1-9][0-9]* with |id| <= 2^53 - 1: no spaces, signs or leading zeros)",
+      );
+    }
     if (!names.includes(target))
       fail(at, `"${target}" is not a configured source (${names.join(", ")})`);
-    if (chatMapping.has(id)) fail(at, `chat ${id} is mapped twice`);
-    chatMapping.set(id, target);
+    if (chatMapping.has(id as number)) fail(at, `chat ${id} is mapped twice`);
+    chatMapping.set(id as number, target);
   }
 
   return Object.freeze({
@@ -251,12 +280,16 @@ function issueText(issue: v.BaseIssue<unknown> | undefined, prefix: string): [st
     return [keyPath, `unknown key${hint ? ` (did you mean ${hint}?)` : ""}`];
   }
   // smol-toml tables have a null prototype, which valibot describes as "null"
+  // a wrong-typed url or password is a secret all the same: say its type, not its value
+  const secret = /^(?:url|password)$/.test(keys[keys.length - 1] ?? "");
   const got =
     issue.received === "undefined"
       ? "missing"
       : isTable(issue.input)
         ? "got a table"
-        : `got ${issue.received}`;
+        : secret
+          ? `got a ${typeof issue.input}`
+          : `got ${issue.received}`;
   const msg = issue.message.startsWith("Invalid")
     ? `expected ${issue.expected ?? "a valid value"}, ${got}`
     : issue.message;

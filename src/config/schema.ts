@@ -33,6 +33,13 @@ export const SourceSchema = v.strictObject({
   port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535))),
   user: v.optional(v.string()),
   password: v.optional(v.string()),
+  /** The name of an environment variable holding the password, so the file holds no secret. */
+  password_env: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name (A-Z a-z 0-9 _)"),
+    ),
+  ),
   database: v.optional(nonEmpty),
 });
 

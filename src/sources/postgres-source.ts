@@ -21,6 +21,7 @@
  * `default_transaction_read_only = on`, so the server refuses writes that slip past routing.
  */
 import { SQL } from "bun";
+import { redactUrl } from "../_internal/redact.ts";
 import type { SourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { gapsReason, type MigrationReport } from "../schema/migrate.ts";
@@ -37,6 +38,12 @@ import { SourceStatus } from "./status.ts";
 /** Bun's codes for "could not reach or log in to the server". */
 const UNAVAILABLE_CODES =
   /^ERR_POSTGRES_(CONNECTION_|TLS_|AUTHENTICATION|SASL|UNSUPPORTED_AUTH|UNKNOWN_AUTH|INVALID_SERVER|CHANNEL_BINDING)/;
+/**
+ * Statement text that could change a session's or transaction's access mode, or send a second
+ * statement after the first. Refused on readonly sources before it reaches the server.
+ */
+export const TX_CONTROL =
+  /;\s*\S|^\s*(?:SET|RESET|BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE|EXECUTE|DO|CALL|COPY)\b|\bset_config\b|READ\s+WRITE|default_transaction|transaction_read_only/i;
 /** SQLSTATE classes meaning the same: connection exception, auth, no such database, shutting down. */
 const UNAVAILABLE_STATES = /^(08|28|3D|57P0)/;
 
@@ -73,7 +80,7 @@ export class PostgresSource implements Source {
       connectionTimeout: config.timeout,
       connection,
     };
-    this.#sql = new SQL(this.#options);
+    this.#sql = newPool(this.#options, config);
     // Start now so the first call rarely waits; failures are kept in the state, not thrown here.
     this.#ready().catch(() => {});
   }
@@ -115,6 +122,13 @@ export class PostgresSource implements Source {
     let text = this.#texts.get(query);
     if (text === undefined) {
       text = numberPlaceholders(query.pg ?? query.sql);
+      if (this.config.readonly && TX_CONTROL.test(stripLiterals(text))) {
+        throw new DatabaseError(
+          "READONLY_SOURCE",
+          `source ${this.name} is readonly: refused a statement that could change the transaction's access mode`,
+          { source: this.name },
+        );
+      }
       this.#texts.set(query, text);
     }
     return text;
@@ -170,11 +184,12 @@ export class PostgresSource implements Source {
         seen(text);
         return (await pool.unsafe(text, values)).count > 0;
       }
-      case "batch":
+      case "batch": {
         // One transaction; the first step decides: no change (a duplicate) → false, rest skipped.
-        return pool.begin(async (tx) => {
-          for (let i = 0; i < query.steps.length; i++) {
-            const step = query.steps[i] as (typeof query.steps)[number];
+        const steps = query.steps;
+        const batch = async (tx: SQL) => {
+          for (let i = 0; i < steps.length; i++) {
+            const step = steps[i] as (typeof steps)[number];
             const text = this.#text(step.query);
             seen(text);
             const args = step.params.map((k) => params[k] ?? null);
@@ -182,7 +197,9 @@ export class PostgresSource implements Source {
             if (i === 0 && !changed) return false;
           }
           return true;
-        });
+        };
+        return this.config.readonly ? pool.begin("read only", batch) : pool.begin(batch);
+      }
     }
   }
 
@@ -209,7 +226,7 @@ export class PostgresSource implements Source {
    */
   #renew(failed: SQL): void {
     if (this.#sql !== failed || this.#closing) return;
-    this.#sql = new SQL(this.#options);
+    this.#sql = newPool(this.#options, this.config);
     const drained = failed.close({ timeout: this.config.timeout }).catch(() => {});
     this.#retired.add(drained);
     void drained.then(() => this.#retired.delete(drained));
@@ -298,9 +315,20 @@ export function numberPlaceholders(sql: string): string {
   return out;
 }
 
-/** The URL with its password (user info or `password=` parameter) replaced, for messages. */
-export function redactUrl(url: string): string {
-  return url
-    .replace(/^(\w+:\/\/[^:/@]*:)[^@]*@/, "$1***@")
-    .replace(/([?&]password=)[^&#]*/gi, "$1***");
+/** A pool for `config`; a URL Bun's client rejects is CONFIG_INVALID (validation catches it first). */
+function newPool(options: ConstructorParameters<typeof SQL>[0], config: SourceConfig): SQL {
+  try {
+    return new SQL(options);
+  } catch (e) {
+    throw new DatabaseError(
+      "CONFIG_INVALID",
+      `source ${config.name} (${redactUrl(config.url)}): the PostgreSQL client rejects this URL`,
+      { source: config.name, cause: e },
+    );
+  }
+}
+
+/** The text without string literals, quoted identifiers and comments (what TX_CONTROL looks at). */
+function stripLiterals(sql: string): string {
+  return sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*/g, " ");
 }

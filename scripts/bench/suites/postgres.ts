@@ -9,10 +9,10 @@
  * This file is also the worker of the 4-process run: `bun suites/postgres.ts --worker …`.
  */
 import { SQL } from "bun";
+import { redactUrl } from "../../../src/_internal/redact.ts";
 import { parseConfig } from "../../../src/config/load.ts";
 import type { ResolvedConfig } from "../../../src/config/types.ts";
 import { DatabaseWrapper } from "../../../src/index.ts";
-import { redactUrl } from "../../../src/sources/postgres-source.ts";
 import type { BenchEnv } from "../env.ts";
 import { compare, fmtNs, fmtRatio, type TimingOptions } from "../harness.ts";
 import type { Section } from "../report.ts";
