@@ -649,6 +649,26 @@ export class DatabaseWrapper extends WrapperCore {
     });
   }
 
+  /**
+   * One cache-storage entry by namespace and key, from the default source (or `dataSource`):
+   * a single primary-key lookup, not the whole table. Null when absent.
+   */
+  async getCacheStorageEntry(
+    namespace: string,
+    key: string,
+    opts?: ReadOptions,
+  ): Promise<CacheStorageEntry | null> {
+    return this.read(undefined, opts, cacheStorage.get, [
+      text(namespace, "namespace"),
+      text(key, "key"),
+    ]);
+  }
+
+  /** The keys of one cache-storage namespace, in key order, from the default source (or `dataSource`). */
+  async getCacheStorageKeys(namespace: string, opts?: ReadOptions): Promise<string[]> {
+    return this.read(undefined, opts, cacheStorage.keys, [text(namespace, "namespace")]);
+  }
+
   /** Dw. Upsert. */
   async setCacheStorage(namespace: string, key: string, value: string): Promise<boolean> {
     return this.write(undefined, cacheStorage.set, [
