@@ -5,6 +5,8 @@
  * reference: C = chat (dataSource wins), Cw = chat write, D = default, Dw = default write,
  * A = aggregate over all sources.
  */
+
+import { requireBun } from "./_internal/runtime.ts";
 import {
   bool,
   date,
@@ -103,7 +105,7 @@ export class DatabaseWrapper extends WrapperCore {
    * maxConnections, timeout }`, a resolved `{ config }` or a `{ configPath, watch }`.
    */
   constructor(options: WrapperOptions) {
-    super(options);
+    super(requireBun(options)); // a typed error on a Bun older than engines.bun, before anything opens
   }
 
   // ── Global settings (D / Dw) ─────────────────────────────────────────────

@@ -21,6 +21,7 @@
  * `default_transaction_read_only = on`, so the server refuses writes that slip past routing.
  */
 import { SQL } from "bun";
+import { requireBun } from "../_internal/runtime.ts";
 import type { SourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { gapsReason, type MigrationReport } from "../schema/migrate.ts";
@@ -73,7 +74,7 @@ export class PostgresSource implements Source {
       connectionTimeout: config.timeout,
       connection,
     };
-    this.#sql = new SQL(this.#options);
+    this.#sql = new SQL(requireBun(this.#options, "a PostgreSQL source (Bun.SQL)"));
     // Start now so the first call rarely waits; failures are kept in the state, not thrown here.
     this.#ready().catch(() => {});
   }
