@@ -104,7 +104,8 @@ export class DatabaseWrapper extends WrapperCore {
    * maxConnections, timeout }`, a resolved `{ config }` or a `{ configPath, watch }`.
    */
   constructor(options: WrapperOptions) {
-    super(requireBun(options)); // a typed error on a Bun older than engines.bun, before anything opens
+    // a typed error on a Bun older than engines.bun, before anything opens
+    super(requireBun(options));
   }
 
   // ── Global settings (default source) ────────────────────────────────────────────
@@ -188,7 +189,8 @@ export class DatabaseWrapper extends WrapperCore {
   }
 
   /**
-   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default). Messages after `since` and before `till` (both exclusive), in a thread, in categories
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the
+   * default). Messages after `since` and before `till` (both exclusive), in a thread, in categories
    * (an empty list matches nothing), newest first, at most `limit` (no limit by default).
    */
   async getChatMessagesSince(
