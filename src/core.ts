@@ -4,7 +4,7 @@
  * generation, hot reload, events, health and close. `DatabaseWrapper` (wrapper.ts) adds the
  * data methods on top.
  */
-import { EventEmitter } from "node:events";
+import { SafeEmitter } from "./_internal/emitter.ts";
 import { redactConfig } from "./_internal/redact.ts";
 import { aggregate, checkStrict, firstMatch, type MergeRule } from "./aggregate.ts";
 import { loadConfig } from "./config/load.ts";
@@ -63,7 +63,7 @@ export interface HealthReport {
   sources: SourceHealth[];
 }
 
-export class WrapperCore extends EventEmitter<WrapperEvents> {
+export class WrapperCore extends SafeEmitter<WrapperEvents> {
   protected gen: Generation;
   protected readonly logger: Logger;
   readonly #configPath: string | undefined;
@@ -82,6 +82,7 @@ export class WrapperCore extends EventEmitter<WrapperEvents> {
     super();
     const settings = resolveOptions(options);
     this.logger = settings.logger;
+    this.listenerLogger = settings.logger;
     this.#configPath = settings.config.file;
     this.#timing = settings.timing;
     this.#hooks = {

@@ -19,6 +19,11 @@ export type { HealthReport, Logger, WrapperEvents, WrapperOptions } from "./core
 export { DatabaseError, type DatabaseErrorCode, isDatabaseError } from "./errors.ts";
 export type { RouteExplanation, RouteRequest, RouteRule } from "./routing.ts";
 export { CACHE_TYPES, LATEST_VERSION } from "./schema/migrations.ts";
+export {
+  createSessionStorage,
+  type SessionStorage,
+  type SessionStorageOptions,
+} from "./session.ts";
 export type { SourceHealth, SourceState } from "./sources/source.ts";
 export type { PublisherOptions, SyncEvents } from "./sync/publisher.ts";
 export { SnapshotPublisher } from "./sync/publisher.ts";

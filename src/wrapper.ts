@@ -1,10 +1,11 @@
 /**
  * DatabaseWrapper: gromozeka's data methods over many sources. Each method checks its
  * arguments, picks its query from a repository and hands it to the routed source; routing,
- * readonly refusal, aggregation and error typing live in `core.ts`. Route letters as in the
- * reference: C = chat (dataSource wins), Cw = chat write, D = default, Dw = default write,
- * A = aggregate over all sources.
+ * readonly refusal, aggregation and error typing live in `core.ts`. Each method's doc says
+ * where the call goes: the chat's source, the default source, or every source.
  */
+
+import { requireBun } from "./_internal/runtime.ts";
 import {
   bool,
   date,
@@ -103,10 +104,11 @@ export class DatabaseWrapper extends WrapperCore {
    * maxConnections, timeout }`, a resolved `{ config }` or a `{ configPath, watch }`.
    */
   constructor(options: WrapperOptions) {
-    super(options);
+    // a typed error on a Bun older than engines.bun, before anything opens
+    super(requireBun(options));
   }
 
-  // ── Global settings (D / Dw) ─────────────────────────────────────────────
+  // ── Global settings (default source) ────────────────────────────────────────────
 
   /** Sets a global setting on the default source; a true upsert (created_at kept). */
   async setSetting(key: string, value: string): Promise<boolean> {
@@ -121,7 +123,10 @@ export class DatabaseWrapper extends WrapperCore {
     return row === null ? fallback : row.value;
   }
 
-  /** D. Every global setting, key → value. */
+  /**
+   * Reads the default source (or `opts.dataSource`); not routed by chat. Every global setting, key
+   * → value.
+   */
   async getSettings(opts?: ReadOptions): Promise<Record<string, string>> {
     return this.read(undefined, opts, settings.all, []);
   }
@@ -155,7 +160,10 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(chatId, messages.save, params);
   }
 
-  /** C. One message by its id, with its author's name from chat_users (null when none). */
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * One message by its id, with its author's name from chat_users (null when none).
+   */
   async getChatMessageByMessageId(
     chatId: number,
     msgId: number | string,
@@ -164,7 +172,10 @@ export class DatabaseWrapper extends WrapperCore {
     return this.read(chatId, opts, messages.byId, [id(chatId, "chatId"), messageId(msgId)]);
   }
 
-  /** C. The user's messages in the chat, newest first, at most `limit` (100). */
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * The user's messages in the chat, newest first, at most `limit` (100).
+   */
   async getChatMessagesByUser(
     chatId: number,
     userId: number,
@@ -178,7 +189,8 @@ export class DatabaseWrapper extends WrapperCore {
   }
 
   /**
-   * C. Messages after `since` and before `till` (both exclusive), in a thread, in categories
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the
+   * default). Messages after `since` and before `till` (both exclusive), in a thread, in categories
    * (an empty list matches nothing), newest first, at most `limit` (no limit by default).
    */
   async getChatMessagesSince(
@@ -211,7 +223,10 @@ export class DatabaseWrapper extends WrapperCore {
     return this.read(chatId, opts, messages.since, params);
   }
 
-  /** C. Replies under a root message, oldest first; optionally only one thread. */
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * Replies under a root message, oldest first; optionally only one thread.
+   */
   async getChatMessagesByRootId(
     chatId: number,
     rootMessageId: number | string,
@@ -226,7 +241,10 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
-  /** Cw. Resolves false when no such message. */
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly. Resolves false when no such message.
+   */
   async updateChatMessageCategory(
     chatId: number,
     msgId: number | string,
@@ -241,7 +259,10 @@ export class DatabaseWrapper extends WrapperCore {
 
   // ── Chat users ───────────────────────────────────────────────────────────
 
-  /** Cw. Creates or renames the user; counters, metadata and spammer flag are kept. */
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly. Creates or renames the user; counters, metadata and spammer flag are kept.
+   */
   async updateChatUser(
     chatId: number,
     userId: number,
@@ -260,12 +281,18 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(chatId, users.upsert, params);
   }
 
-  /** C. One member of a chat, or null. */
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * One member of a chat, or null.
+   */
   async getChatUser(chatId: number, userId: number, opts?: ReadOptions): Promise<ChatUser | null> {
     return this.read(chatId, opts, users.get, [id(chatId, "chatId"), id(userId, "userId")]);
   }
 
-  /** C. Exact, case-sensitive match. */
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * Exact, case-sensitive match.
+   */
   async getChatUserByUsername(
     chatId: number,
     username: string,
@@ -277,7 +304,10 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
-  /** C. Most recently seen first, at most `limit` (10), optionally only those seen after `seenSince`. */
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * Most recently seen first, at most `limit` (10), optionally only those seen after `seenSince`.
+   */
   async getChatUsers(
     chatId: number,
     opts?: ReadOptions & { limit?: number; seenSince?: Date },
@@ -291,7 +321,10 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
-  /** Cw. */
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly.
+   */
   async markUserIsSpammer(chatId: number, userId: number, isSpammer: boolean): Promise<boolean> {
     return this.write(chatId, users.setSpammer, [
       bool(isSpammer, "isSpammer"),
@@ -301,7 +334,10 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
-  /** Cw. */
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly.
+   */
   async updateUserMetadata(chatId: number, userId: number, metadata: string): Promise<boolean> {
     return this.write(chatId, users.setMetadata, [
       text(metadata, "metadata"),
@@ -311,12 +347,18 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
-  /** A. Chats the user is in, over all sources; deduplicated by chat id, home source wins. */
+  /**
+   * Reads every source (or only `opts.dataSource`) and merges; chats the user is in, over all
+   * sources; deduplicated by chat id, home source wins.
+   */
   async getUserChats(userId: number, opts?: AggregateOptions): Promise<ChatInfo[]> {
     return this.aggregate(users.chatsOf, [id(userId, "userId")], opts, this.#byChat);
   }
 
-  /** A. Every group and supergroup, over all sources; deduplicated by chat id, home source wins. */
+  /**
+   * Reads every source (or only `opts.dataSource`) and merges; every group and supergroup, over all
+   * sources; deduplicated by chat id, home source wins.
+   */
   async getAllGroupChats(opts?: AggregateOptions): Promise<ChatInfo[]> {
     return this.aggregate(chats.groups, [], opts, this.#byChat);
   }
@@ -330,7 +372,10 @@ export class DatabaseWrapper extends WrapperCore {
 
   // ── User data (note: userId first, as gromozeka) ─────────────────────────
 
-  /** Cw. Upsert of one key. */
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly. Upsert of one key.
+   */
   async addUserData(userId: number, chatId: number, key: string, data: string): Promise<boolean> {
     const now = nowDb();
     return this.write(chatId, userData.set, [
@@ -343,7 +388,10 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
-  /** C. The user's stored data in the chat, key → data. */
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * The user's stored data in the chat, key → data.
+   */
   async getUserData(
     userId: number,
     chatId: number,
@@ -352,7 +400,10 @@ export class DatabaseWrapper extends WrapperCore {
     return this.read(chatId, opts, userData.all, [id(userId, "userId"), id(chatId, "chatId")]);
   }
 
-  /** Cw. Removes one key; false when it was not there. */
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly. Removes one key; false when it was not there.
+   */
   async deleteUserData(userId: number, chatId: number, key: string): Promise<boolean> {
     return this.write(chatId, userData.delete, [
       id(userId, "userId"),
@@ -361,14 +412,20 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
-  /** Cw. Removes every key of the user in the chat. */
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly. Removes every key of the user in the chat.
+   */
   async clearUserData(userId: number, chatId: number): Promise<boolean> {
     return this.write(chatId, userData.clear, [id(userId, "userId"), id(chatId, "chatId")]);
   }
 
   // ── Chat settings ────────────────────────────────────────────────────────
 
-  /** Cw. A true upsert: created_at is kept (gromozeka's INSERT OR REPLACE reset it). */
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly. A true upsert: created_at is kept (gromozeka's INSERT OR REPLACE reset it).
+   */
   async setChatSetting(chatId: number, key: string, value: string): Promise<boolean> {
     const now = nowDb();
     return this.write(chatId, chatSettings.set, [
@@ -380,29 +437,45 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
-  /** Cw. Removes one setting; false when it was not there. */
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly. Removes one setting; false when it was not there.
+   */
   async unsetChatSetting(chatId: number, key: string): Promise<boolean> {
     return this.write(chatId, chatSettings.unset, [id(chatId, "chatId"), text(key, "key")]);
   }
 
-  /** Cw. Removes every setting of the chat. */
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly. Removes every setting of the chat.
+   */
   async clearChatSettings(chatId: number): Promise<boolean> {
     return this.write(chatId, chatSettings.clear, [id(chatId, "chatId")]);
   }
 
-  /** C. One chat setting, or null. */
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * One chat setting, or null.
+   */
   async getChatSetting(chatId: number, key: string, opts?: ReadOptions): Promise<string | null> {
     return this.read(chatId, opts, chatSettings.get, [id(chatId, "chatId"), text(key, "key")]);
   }
 
-  /** C. Every setting of the chat, key → value. */
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * Every setting of the chat, key → value.
+   */
   async getChatSettings(chatId: number, opts?: ReadOptions): Promise<Record<string, string>> {
     return this.read(chatId, opts, chatSettings.all, [id(chatId, "chatId")]);
   }
 
   // ── Chat info and topics ─────────────────────────────────────────────────
 
-  /** Cw. Overwrites type, title, username and isForum (absent → null / false); keeps createdAt. */
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly. Overwrites type, title, username and isForum (absent → null / false); keeps
+   * createdAt.
+   */
   async updateChatInfo(chatId: number, info: ChatInfoUpdate): Promise<boolean> {
     const now = nowDb();
     const params = [
@@ -417,12 +490,18 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(chatId, chats.upsertInfo, params);
   }
 
-  /** C. The chat's info, or null. */
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * The chat's info, or null.
+   */
   async getChatInfo(chatId: number, opts?: ReadOptions): Promise<ChatInfo | null> {
     return this.read(chatId, opts, chats.info, [id(chatId, "chatId")]);
   }
 
-  /** Cw. Upsert of one topic; the name defaults to "Default". */
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly. Upsert of one topic; the name defaults to "Default".
+   */
   async updateChatTopicInfo(
     chatId: number,
     topicId: number,
@@ -442,14 +521,20 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(chatId, chats.upsertTopic, params);
   }
 
-  /** C. Ordered by topic id. */
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * Ordered by topic id.
+   */
   async getChatTopics(chatId: number, opts?: ReadOptions): Promise<ChatTopic[]> {
     return this.read(chatId, opts, chats.topics, [id(chatId, "chatId")]);
   }
 
   // ── Summarization cache ──────────────────────────────────────────────────
 
-  /** Cw. Upsert by gromozeka's CSID; on conflict only the summary changes. */
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly. Upsert by gromozeka's CSID; on conflict only the summary changes.
+   */
   async addChatSummarization(s: SummarizationKey & { summary: string }): Promise<boolean> {
     const k = summaryKey(s);
     const now = nowDb();
@@ -467,7 +552,10 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(k.chatId, summaries.upsert, params);
   }
 
-  /** C. The summary stored for exactly this chat, topic, message range and prompt, or null. */
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * The summary stored for exactly this chat, topic, message range and prompt, or null.
+   */
   async getChatSummarization(
     s: SummarizationKey,
     opts?: ReadOptions,
@@ -478,7 +566,10 @@ export class DatabaseWrapper extends WrapperCore {
 
   // ── Media attachments (default source) ───────────────────────────────────
 
-  /** Dw. Insert-only: resolves false when the fileUniqueId is already stored. */
+  /**
+   * Writes to the default source (not routed by chat). Insert-only: resolves false when the
+   * fileUniqueId is already stored.
+   */
   async addMediaAttachment(attachment: NewMediaAttachment): Promise<boolean> {
     const m = record(attachment, "m");
     const now = nowDb();
@@ -499,7 +590,10 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(undefined, media.add, params);
   }
 
-  /** Dw. Sets the given fields (and updatedAt); resolves false when no such attachment. */
+  /**
+   * Writes to the default source (not routed by chat). Sets the given fields (and updatedAt);
+   * resolves false when no such attachment.
+   */
   async updateMediaAttachment(
     fileUniqueId: string,
     update: MediaAttachmentUpdate,
@@ -526,7 +620,7 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
-  /** D. */
+  /** Reads the default source (or `opts.dataSource`); not routed by chat. */
   async getMediaAttachment(
     fileUniqueId: string,
     opts?: ReadOptions,
@@ -536,7 +630,10 @@ export class DatabaseWrapper extends WrapperCore {
 
   // ── Delayed tasks (default source) ───────────────────────────────────────
 
-  /** Dw. Insert-only: resolves false when the id exists. */
+  /**
+   * Writes to the default source (not routed by chat). Insert-only: resolves false when the id
+   * exists.
+   */
   async addDelayedTask(
     taskId: string,
     fn: string,
@@ -555,7 +652,7 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(undefined, tasks.add, params);
   }
 
-  /** Dw. */
+  /** Writes to the default source (not routed by chat). */
   async updateDelayedTask(taskId: string, isDone: boolean): Promise<boolean> {
     return this.write(undefined, tasks.setDone, [
       bool(isDone, "isDone"),
@@ -564,19 +661,28 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
-  /** D. Tasks not done, by due time. */
+  /**
+   * Reads the default source (or `opts.dataSource`); not routed by chat. Tasks not done, by due
+   * time.
+   */
   async getPendingDelayedTasks(opts?: ReadOptions): Promise<DelayedTask[]> {
     return this.read(undefined, opts, tasks.pending, []);
   }
 
   // ── Spam and ham ─────────────────────────────────────────────────────────
 
-  /** Cw. Insert-only: resolves false for a duplicate (chatId, userId, messageId). */
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly. Insert-only: resolves false for a duplicate (chatId, userId, messageId).
+   */
   async addSpamMessage(s: NewSpamMessage): Promise<boolean> {
     return this.#addSpamLike(spam.add, s);
   }
 
-  /** Cw. Same as addSpamMessage, into ham_messages. */
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly. Same as addSpamMessage, into ham_messages.
+   */
   async addHamMessage(s: NewSpamMessage): Promise<boolean> {
     return this.#addSpamLike(ham.add, s);
   }
@@ -598,12 +704,18 @@ export class DatabaseWrapper extends WrapperCore {
     return this.write(chatId, query, params);
   }
 
-  /** D. Exact text match (not aggregated, as gromozeka). */
+  /**
+   * Reads the default source (or `opts.dataSource`); not routed by chat. Exact text match (not
+   * aggregated, as gromozeka).
+   */
   async getSpamMessagesByText(messageText: string, opts?: ReadOptions): Promise<SpamMessage[]> {
     return this.read(undefined, opts, spam.byText, [text(messageText, "text")]);
   }
 
-  /** A. Newest first, at most `limit` (1000) in all; deduplicated by (chat, user, message). */
+  /**
+   * Reads every source (or only `opts.dataSource`) and merges; newest first, at most `limit` (1000)
+   * in all; deduplicated by (chat, user, message).
+   */
   async getSpamMessages(opts?: AggregateOptions & { limit?: number }): Promise<SpamMessage[]> {
     const max = limit(opts?.limit, 1000);
     return this.aggregate(spam.recent, [max], opts, {
@@ -619,12 +731,17 @@ export class DatabaseWrapper extends WrapperCore {
     });
   }
 
-  /** Cw. */
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly.
+   */
   async deleteSpamMessagesByUserId(chatId: number, userId: number): Promise<boolean> {
     return this.write(chatId, spam.deleteByUser, [id(chatId, "chatId"), id(userId, "userId")]);
   }
 
-  /** C. */
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   */
   async getSpamMessagesByUserId(
     chatId: number,
     userId: number,
@@ -635,7 +752,10 @@ export class DatabaseWrapper extends WrapperCore {
 
   // ── Cache storage and typed caches ───────────────────────────────────────
 
-  /** A. Every (namespace, key) over all sources; the default source's copy wins. */
+  /**
+   * Reads every source (or only `opts.dataSource`) and merges; every (namespace, key) over all
+   * sources; the default source's copy wins.
+   */
   async getCacheStorage(opts?: AggregateOptions): Promise<CacheStorageEntry[]> {
     const home = this.gen.router.config.defaultSource;
     return this.aggregate(cacheStorage.all, [], opts, {
@@ -649,7 +769,30 @@ export class DatabaseWrapper extends WrapperCore {
     });
   }
 
-  /** Dw. Upsert. */
+  /**
+   * One cache-storage entry by namespace and key, from the default source (or `dataSource`):
+   * a single primary-key lookup, not the whole table. Null when absent.
+   */
+  async getCacheStorageEntry(
+    namespace: string,
+    key: string,
+    opts?: ReadOptions,
+  ): Promise<CacheStorageEntry | null> {
+    return this.read(undefined, opts, cacheStorage.get, [
+      text(namespace, "namespace"),
+      text(key, "key"),
+    ]);
+  }
+
+  /**
+   * The keys of one cache-storage namespace, in key order, from the default source (or
+   * `dataSource`).
+   */
+  async getCacheStorageKeys(namespace: string, opts?: ReadOptions): Promise<string[]> {
+    return this.read(undefined, opts, cacheStorage.keys, [text(namespace, "namespace")]);
+  }
+
+  /** Writes to the default source (not routed by chat). Upsert. */
   async setCacheStorage(namespace: string, key: string, value: string): Promise<boolean> {
     return this.write(undefined, cacheStorage.set, [
       text(namespace, "namespace"),
@@ -659,7 +802,7 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
-  /** Dw. */
+  /** Writes to the default source (not routed by chat). */
   async unsetCacheStorage(namespace: string, key: string): Promise<boolean> {
     return this.write(undefined, cacheStorage.unset, [
       text(namespace, "namespace"),
@@ -684,7 +827,7 @@ export class DatabaseWrapper extends WrapperCore {
     return this.firstMatch(cache.get, [key, notBefore, notBefore], opts);
   }
 
-  /** Dw. Upsert. */
+  /** Writes to the default source (not routed by chat). Upsert. */
   async setCacheEntry(key: string, data: string, cacheType: string): Promise<boolean> {
     const now = nowDb();
     return this.write(undefined, cacheOf(cacheType).set, [
@@ -695,7 +838,10 @@ export class DatabaseWrapper extends WrapperCore {
     ]);
   }
 
-  /** Dw. Deletes every entry of the type; resolves true when any was deleted. */
+  /**
+   * Writes to the default source (not routed by chat). Deletes every entry of the type; resolves
+   * true when any was deleted.
+   */
   async clearCache(cacheType: string): Promise<boolean> {
     return this.write(undefined, cacheOf(cacheType).clear, []);
   }

@@ -265,6 +265,12 @@ export const METHODS: MethodSpec[] = [
   { name: "getSpamMessagesByUserId", route: "C", args: [chat, user, read()] },
   { name: "getCacheStorage", route: "A", args: [agg()] },
   {
+    name: "getCacheStorageEntry",
+    route: "D",
+    args: [a("text", "namespace", "ns"), a("text", "key", "k"), read()],
+  },
+  { name: "getCacheStorageKeys", route: "D", args: [a("text", "namespace", "ns"), read()] },
+  {
     name: "setCacheStorage",
     route: "Dw",
     args: [a("text", "namespace", "ns"), a("text", "key", "k"), a("text", "value", "v")],

@@ -12,6 +12,7 @@ test("the bench runs every suite once on a tiny database and renders its tables"
     mappingSizes: [10],
     sourceCounts: [1, 2],
     writesPerProcess: 5,
+    sessionCounts: [100],
   });
   expect(result.sections.map((s) => s.title.split(":")[0])).toEqual([
     "Per-method cost",
@@ -23,6 +24,7 @@ test("the bench runs every suite once on a tiny database and renders its tables"
     "Hot reload",
     "Reload under load and stability across reloads and reopens",
     "PostgreSQL next to SQLite", // measured, or one "skipped: no PostgreSQL at …" row
+    "Sessions",
   ]);
   for (const s of result.sections) {
     expect(s.rows.length).toBeGreaterThan(0);

@@ -785,6 +785,12 @@ export function dataApiSuite(
       getSetting: (db, o) => db.getSetting("from", o),
       getSettings: (db, o) => db.getSettings(o),
       getMediaAttachment: (db, o) => db.getMediaAttachment("file-1", o),
+      getCacheStorageEntry: (db, o) => db.getCacheStorageEntry("ns", "shared", o),
+      // keys carry no dataSource: each key is looked up again in the same source
+      getCacheStorageKeys: async (db, o) => {
+        const keys = await db.getCacheStorageKeys("ns", o);
+        return Promise.all(keys.map((k) => db.getCacheStorageEntry("ns", k, o)));
+      },
       getPendingDelayedTasks: (db, o) => db.getPendingDelayedTasks(o),
       getSpamMessagesByText: (db, o) => db.getSpamMessagesByText("buy now", o),
       getUserChats: (db, o) => db.getUserChats(1, o),

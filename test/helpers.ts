@@ -1,5 +1,6 @@
 /** Shared test fixtures: temp folders, seeded databases, configs, error assertions, waits. */
 import { expect } from "bun:test";
+import type { EventEmitter } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,11 +79,7 @@ export async function waitFor<T>(
 }
 
 /** Waits for one emission of `event` on `emitter`, failing with a message after `timeoutMs`. */
-export function nextEvent<T>(
-  emitter: { once(event: string, listener: (payload: T) => void): unknown },
-  event: string,
-  timeoutMs = 10_000,
-): Promise<T> {
+export function nextEvent<T>(emitter: EventEmitter, event: string, timeoutMs = 10_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`timed out after ${timeoutMs} ms waiting for "${event}"`)),

@@ -3,7 +3,7 @@
  * Every figure is a ratio measured side by side in one run; see harness.ts for why and how.
  * Prints markdown tables and writes the raw numbers to bench-results/.
  *
- * Options: --quick, --only methods,breakdown,routing,aggregation,modes,stability,reload,postgres,
+ * Options: --quick, --only methods,breakdown,routing,aggregation,modes,stability,reload,postgres,sessions,
  * --out DIR, --no-json. The postgres suite needs a server at CHATDB_PG_URL (default
  * postgres://postgres@127.0.0.1:5432/test) and prints "skipped: no PostgreSQL at …" without one.
  */
@@ -23,6 +23,7 @@ import { openModesSuite } from "./suites/open-modes.ts";
 import { postgresSuite } from "./suites/postgres.ts";
 import { reloadOptions, reloadSuite } from "./suites/reload.ts";
 import { MAPPING_SIZES, routingSuite } from "./suites/routing.ts";
+import { sessionsSuite } from "./suites/sessions.ts";
 import { stabilitySuite } from "./suites/stability.ts";
 
 export const SUITES = [
@@ -34,6 +35,7 @@ export const SUITES = [
   "stability",
   "reload",
   "postgres",
+  "sessions",
 ] as const;
 export type SuiteName = (typeof SUITES)[number];
 
@@ -45,6 +47,8 @@ export interface BenchOptions {
   cycles: number;
   mappingSizes: readonly number[];
   sourceCounts: readonly number[];
+  /** Sessions stored in the sessions suite (default 10k and 1M). */
+  sessionCounts?: readonly number[];
   /** saveChatMessage calls per process in the postgres suite's 4-process run (default 500). */
   writesPerProcess?: number;
   /** Called with each section as soon as it is measured. */
@@ -89,6 +93,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   if (want("stability")) add(await stabilitySuite(env, o.cycles));
   if (want("reload")) for (const s of await reloadSuite(env, reloadOptions(o.cycles))) add(s);
   if (want("postgres")) add(await postgresSuite(env, o.timing, o.writesPerProcess ?? 500));
+  if (want("sessions")) add(await sessionsSuite(o.timing, o.sessionCounts));
   return { meta: { generateMs: Math.round(env.generateMs), shape: o.shape }, sections };
 }
 

@@ -23,12 +23,16 @@ export class LineProcess {
   readonly #waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
   readonly exited: Promise<number>;
 
-  constructor(cmd: string[], opts: { env?: Record<string, string | undefined> } = {}) {
+  constructor(
+    cmd: string[],
+    opts: { env?: Record<string, string | undefined>; cwd?: string } = {},
+  ) {
     const proc = Bun.spawn(cmd, {
       stdin: "pipe",
       stdout: "pipe",
       stderr: "inherit",
       ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
     });
     this.proc = proc;
     const pump = (async () => {

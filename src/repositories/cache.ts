@@ -1,7 +1,7 @@
 /** cache_storage (namespace, key) and the typed cache_<type> tables. */
 import { fromDbTime } from "../_internal/values.ts";
 import { CACHE_TYPES, type CacheType } from "../schema/migrations.ts";
-import { many, one, type Row, write } from "../sources/query.ts";
+import { fold, many, one, type Row, write } from "../sources/query.ts";
 import type { CacheEntry, CacheStorageEntry } from "../types.ts";
 
 export function mapStorage(r: Row, dataSource: string): CacheStorageEntry {
@@ -28,6 +28,15 @@ export const cacheStorage = {
   all: many(
     "SELECT namespace, key, value, updated_at FROM cache_storage ORDER BY updated_at DESC, namespace, key",
     mapStorage,
+  ),
+  /** One entry by its primary key (namespace, key): one index lookup. params: namespace, key. */
+  get: one(
+    "SELECT namespace, key, value, updated_at FROM cache_storage WHERE namespace = ? AND key = ?",
+    mapStorage,
+  ),
+  /** The keys of one namespace, in key order (the primary key's order). params: namespace. */
+  keys: fold("SELECT key FROM cache_storage WHERE namespace = ? ORDER BY key", (rows) =>
+    rows.map((r) => r.key as string),
   ),
   /** params: namespace, key, value, now. */
   set: write(`INSERT INTO cache_storage (namespace, key, value, updated_at) VALUES (?, ?, ?, ?)

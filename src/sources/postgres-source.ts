@@ -22,6 +22,7 @@
  */
 import { SQL } from "bun";
 import { redactUrl } from "../_internal/redact.ts";
+import { requireBun } from "../_internal/runtime.ts";
 import type { SourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { gapsReason, type MigrationReport } from "../schema/migrate.ts";
@@ -80,7 +81,7 @@ export class PostgresSource implements Source {
       connectionTimeout: config.timeout,
       connection,
     };
-    this.#sql = newPool(this.#options, config);
+    this.#sql = newPool(requireBun(this.#options, "a PostgreSQL source (Bun.SQL)"), config);
     // Start now so the first call rarely waits; failures are kept in the state, not thrown here.
     this.#ready().catch(() => {});
   }

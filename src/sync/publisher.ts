@@ -9,7 +9,6 @@
  * reopen), polled on a timer; an optional folder watch only makes the next poll come sooner.
  */
 import { Database } from "bun:sqlite";
-import { EventEmitter } from "node:events";
 import {
   closeSync,
   existsSync,
@@ -25,9 +24,11 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { type FSWatcher, watch } from "chokidar";
+import { SafeEmitter } from "../_internal/emitter.ts";
 import { tempPathFor } from "../_internal/fs.ts";
 import type { SyncConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
+import type { Logger } from "../options.ts";
 import { cleanStaleTemps, isAlive, publishSnapshot } from "./snapshot.ts";
 
 /** Target locks held by publishers of this process (its pid alone cannot tell them apart). */
@@ -66,6 +67,11 @@ export interface PublisherOptions {
   watch?: boolean | undefined;
   /** busy_timeout of the reading connection, ms. Default 5000. */
   busyTimeoutMs?: number | undefined;
+  /**
+   * Where a throwing event listener, or an `error` event with no listener, is reported
+   * (`logger.error`). Such a listener never stops publishing. Default: nowhere.
+   */
+  logger?: Logger | undefined;
 }
 
 interface Identity {
@@ -78,7 +84,7 @@ interface Identity {
  * connection, polls `PRAGMA data_version` and the file's identity, and publishes to `to` when
  * either moved, at most once per `interval`. {@link Sidecar} runs one per target.
  */
-export class SnapshotPublisher extends EventEmitter<SyncEvents> {
+export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
   readonly config: SyncConfig;
   readonly #pollMs: number;
   readonly #busyMs: number;
@@ -104,6 +110,7 @@ export class SnapshotPublisher extends EventEmitter<SyncEvents> {
     this.#pollMs = options.pollMs ?? Math.min(100, config.interval * 1000);
     this.#busyMs = options.busyTimeoutMs ?? 5000;
     this.#watch = options.watch ?? false;
+    this.listenerLogger = options.logger ?? {};
     this.#lock = join(dirname(config.to), `.${basename(config.to)}.lock`);
   }
 

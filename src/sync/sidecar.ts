@@ -2,7 +2,7 @@
  * The sidecar: one {@link SnapshotPublisher} per `[sync.NAME]` of a config, with their events
  * merged. `chatdb sync` is a thin shell around this.
  */
-import { EventEmitter } from "node:events";
+import { SafeEmitter } from "../_internal/emitter.ts";
 import type { SyncConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { type PublisherOptions, SnapshotPublisher, type SyncEvents } from "./publisher.ts";
@@ -23,7 +23,7 @@ import { type PublisherOptions, SnapshotPublisher, type SyncEvents } from "./pub
  * sidecar.start(); // publishes a first snapshot now, then polls until close()
  * ```
  */
-export class Sidecar extends EventEmitter<SyncEvents> {
+export class Sidecar extends SafeEmitter<SyncEvents> {
   /** One per `[sync.NAME]`, in config order. */
   readonly publishers: readonly SnapshotPublisher[];
   #closing: Promise<void> | undefined;
@@ -31,6 +31,7 @@ export class Sidecar extends EventEmitter<SyncEvents> {
   /** Throws `CONFIG_INVALID` when `targets` is empty. Nothing runs until {@link start}. */
   constructor(targets: readonly SyncConfig[], options: PublisherOptions = {}) {
     super();
+    this.listenerLogger = options.logger ?? {};
     if (targets.length === 0) {
       throw new DatabaseError("CONFIG_INVALID", "sync: the config has no [sync.NAME] tables");
     }

@@ -11,6 +11,9 @@ import { join } from "node:path";
 import { LineProcess } from "../../scripts/soak/lines.ts";
 import { DatabaseError, DatabaseWrapper } from "../../src/index.ts";
 import { expectCode, nextEvent, seedDatabase, tempDir, waitFor, writeConfig } from "../helpers.ts";
+import { AS_ROOT, asUser, noteOtherUserSkip, otherUserSpawn, otherUserTree } from "./other-user.ts";
+
+noteOtherUserSkip("faults.test.ts");
 
 const EXT = 5;
 const ARCH = 6;
@@ -243,7 +246,7 @@ describe("faults on an external source while the others keep serving", () => {
     expect(s.extErrors.SCHEMA_MISMATCH).toBeGreaterThan(0);
   });
 
-  test.skipIf(process.getuid?.() !== 0)(
+  test.skipIf(!AS_ROOT)(
     "folder made unreadable (chmod 000, reader running as daemon): unavailable naming EACCES; back after chmod 755",
     async () => {
       // root ignores file modes, so the reader runs as another user (setpriv)
@@ -253,16 +256,8 @@ describe("faults on an external source while the others keep serving", () => {
       await seedDatabase(join(folder, "ext.db"), (d) => d.updateChatUser(EXT, 1, "@ext-v1", "E"));
       Bun.spawnSync(["chown", "-R", "daemon:daemon", dir.path]);
       const reader = new LineProcess(
-        [
-          "setpriv",
-          "--reuid=daemon",
-          "--regid=daemon",
-          "--clear-groups",
-          process.execPath,
-          join(FIXTURES, "fault-reader.ts"),
-          dir.path,
-        ],
-        { env: { ...process.env, HOME: "/tmp" } },
+        asUser("daemon", join(otherUserTree().fixtures, "fault-reader.ts"), [dir.path]),
+        otherUserSpawn(),
       );
       await reader.line((l) => l === "ready", "reader ready");
       let n = 0;

@@ -12,6 +12,9 @@ import {
   waitFor,
   writeConfig,
 } from "../helpers.ts";
+import { AS_ROOT, asUser, noteOtherUserSkip, otherUserSpawn, otherUserTree } from "./other-user.ts";
+
+noteOtherUserSkip("live-sources.test.ts");
 
 const BUN = process.execPath;
 const WRITER = join(import.meta.dir, "fixtures", "writer.ts");
@@ -194,7 +197,7 @@ describe("reopen hygiene", () => {
 });
 
 describe("the permission hazard of reading another user's WAL database", () => {
-  test.skipIf(process.getuid?.() !== 0)(
+  test.skipIf(!AS_ROOT)(
     "is refused with an error pointing to the sidecar, creating no files",
     async () => {
       await using dir = tempDir();
@@ -208,19 +211,14 @@ describe("the permission hazard of reading another user's WAL database", () => {
       const script = dir.file("reader.ts");
       writeFileSync(
         script,
-        `import { DatabaseWrapper } from ${JSON.stringify(join(import.meta.dir, "../../src/index.ts"))};
-       const db = new DatabaseWrapper({ config: (await import(${JSON.stringify(join(import.meta.dir, "../../src/config/load.ts"))})).parseConfig('[database]\\ndefault_source = "own"\\n[database.sources.own]\\npath = ":memory:"\\n[database.sources.other]\\npath = ${JSON.stringify(path)}\\nreadonly = true\\n', { baseDir: "/" }), watchSources: false });
+        `import { DatabaseWrapper } from ${JSON.stringify(join(otherUserTree().src, "index.ts"))};
+       const db = new DatabaseWrapper({ config: (await import(${JSON.stringify(join(otherUserTree().src, "config", "load.ts"))})).parseConfig('[database]\\ndefault_source = "own"\\n[database.sources.own]\\npath = ":memory:"\\n[database.sources.other]\\npath = ${JSON.stringify(path)}\\nreadonly = true\\n', { baseDir: "/" }), watchSources: false });
        try { await db.getChatUser(1, 1, { dataSource: "other" }); console.log("OPENED"); }
        catch (e) { console.log(e.code + " " + e.message); }
        await db.close();`,
       );
       Bun.spawnSync(["chmod", "644", script]);
-      const run = Bun.spawnSync(
-        ["setpriv", "--reuid=daemon", "--regid=daemon", "--clear-groups", BUN, script],
-        {
-          env: { ...process.env, HOME: "/tmp" },
-        },
-      );
+      const run = Bun.spawnSync(asUser("daemon", script), otherUserSpawn());
       const out = run.stdout.toString();
       expect(out).toStartWith("SOURCE_UNAVAILABLE");
       expect(out).toContain("sidecar");

@@ -11,22 +11,15 @@ import { join } from "node:path";
 import { LineProcess } from "../../scripts/soak/lines.ts";
 import { runPhase } from "../../scripts/soak/live.ts";
 import { seedDatabase, tempDir, waitFor } from "../helpers.ts";
+import { AS_ROOT, asUser, noteOtherUserSkip, otherUserSpawn, otherUserTree } from "./other-user.ts";
 
-const FIXTURES = join(import.meta.dir, "fixtures");
-const as = (user: string, cmd: string[]) => [
-  "setpriv",
-  `--reuid=${user}`,
-  `--regid=${user === "nobody" ? "nogroup" : user}`,
-  "--clear-groups",
-  ...cmd,
-];
-const env = { ...process.env, HOME: "/tmp" };
+noteOtherUserSkip("other-bot.test.ts");
 
 /** The owner (daemon) writes for `ms`; resolves its last committed counter and error count. */
 async function ownerWrites(db: string, ms: number) {
   const p = new LineProcess(
-    as("daemon", [process.execPath, join(FIXTURES, "writer.ts"), db, "wal", "5", String(ms)]),
-    { env },
+    asUser("daemon", join(otherUserTree().fixtures, "writer.ts"), [db, "wal", "5", String(ms)]),
+    otherUserSpawn(),
   );
   const done = await p.line((l) => l.startsWith("done"), "owner done", ms + 20_000);
   await p.exited;
@@ -37,8 +30,8 @@ async function ownerWrites(db: string, ms: number) {
 /** A chatdb reader as `nobody`: config own.db in `dir`, ext/ext.db readonly (fault-reader.ts). */
 function reader(dir: string) {
   const p = new LineProcess(
-    as("nobody", [process.execPath, join(FIXTURES, "fault-reader.ts"), dir]),
-    { env },
+    asUser("nobody", join(otherUserTree().fixtures, "fault-reader.ts"), [dir]),
+    otherUserSpawn(),
   );
   let n = 0;
   return {
@@ -68,7 +61,7 @@ async function ownedWalDatabase(dir: string) {
   return { folder, path };
 }
 
-describe.skipIf(process.getuid?.() !== 0)("never harm the other bot", () => {
+describe.skipIf(!AS_ROOT)("never harm the other bot", () => {
   test("owner stopped: chatdb (another user) refuses with the sidecar hint, creates no -wal/-shm; the owner's writes then work", async () => {
     await using dir = tempDir();
     const { folder, path } = await ownedWalDatabase(dir.path);
