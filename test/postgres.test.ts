@@ -249,9 +249,11 @@ describe.skipIf(!runPg)("postgres source", () => {
   });
 
   test("redactUrl hides the password in the user info and in a password= parameter", () => {
-    expect(redactUrl("postgres://bot:p%40ss/w@db:5432/x?sslmode=require")).toBe(
+    expect(redactUrl("postgres://bot:p%40ss%2Fw@db:5432/x?sslmode=require")).toBe(
       "postgres://bot:***@db:5432/x?sslmode=require",
     );
+    // a URL that does not parse is never echoed: it could be all password
+    expect(redactUrl("postgres://bot:p%40ss/w@db:5432/x")).not.toContain("p%40ss");
     expect(redactUrl("postgres://bot@db/x?sslmode=require&password=s3cret&a=1")).toBe(
       "postgres://bot@db/x?sslmode=require&password=***&a=1",
     );

@@ -59,6 +59,9 @@ export class PostgresSource implements Source {
   /** Translated text per query object (`?` → `$n`), computed once. */
   #texts = new WeakMap<object, string>();
   #opening: Promise<void> | null = null;
+  /** While the server does not answer: its error, when to ask again, and whether a probe is out. */
+  #outage: { error: DatabaseError; retryAt: number; backoffMs: number; probing: boolean } | null =
+    null;
   #opened = false;
   /** Why a readonly source's schema falls short ("" when it does not). */
   #schemaGaps = "";
@@ -74,6 +77,11 @@ export class PostgresSource implements Source {
     this.#hooks = hooks;
     const connection: Record<string, string> = { TimeZone: "UTC" };
     if (config.readonly) connection.default_transaction_read_only = "on";
+    // Waits on another session's lock, and statements, are bounded by the source's timeout
+    // on the server: a call never hangs on a row lock (55P03 / 57014 → SOURCE_UNAVAILABLE).
+    const ms = String(Math.max(1, Math.round(config.timeout * 1000)));
+    connection.lock_timeout = ms;
+    connection.statement_timeout = ms;
     this.#options = {
       url: config.url,
       adapter: "postgres",
@@ -137,6 +145,21 @@ export class PostgresSource implements Source {
 
   async exec<Q extends Query>(query: Q, params: Params): Promise<ResultOf<Q>> {
     this.#assertOpen();
+    // A server that is down is asked again after a short backoff, by one call at a time;
+    // the calls in between are answered with its last error at once.
+    const outage = this.#outage;
+    if (outage !== null) {
+      if (outage.probing || performance.now() < outage.retryAt) throw outage.error;
+      outage.probing = true;
+    }
+    try {
+      return await this.#execNow(query, params);
+    } finally {
+      if (outage !== null) outage.probing = false;
+    }
+  }
+
+  async #execNow<Q extends Query>(query: Q, params: Params): Promise<ResultOf<Q>> {
     if (!this.#opened) {
       await this.#ready();
       this.#assertOpen();
@@ -153,7 +176,7 @@ export class PostgresSource implements Source {
       if (e instanceof DatabaseError) throw e;
       const mismatch = await diagnoseMismatchPg(pool, this.name, text, e).catch(() => undefined);
       const error = mismatch ?? this.#wrap(e, "query");
-      if (error.code === "SOURCE_UNAVAILABLE" && !this.#closing) {
+      if (error.code === "SOURCE_UNAVAILABLE" && !this.#closing && !isWaitTimeout(e)) {
         this.#down(error, "query");
         this.#renew(pool);
       }
@@ -235,6 +258,7 @@ export class PostgresSource implements Source {
 
   /** Now answering; reported as `reopened` when it had been unavailable. */
   #up(reason: string): void {
+    this.#outage = null;
     const was = this.#status.state;
     const now = this.#schemaGaps ? "degraded" : "ok";
     if (was === now) return;
@@ -244,6 +268,8 @@ export class PostgresSource implements Source {
 
   /** Not answering; reported as `failed` once per outage (the reason alone updates quietly). */
   #down(error: DatabaseError, operation: string): void {
+    const backoffMs = Math.min(2000, (this.#outage?.backoffMs ?? 50) * 2);
+    this.#outage = { error, retryAt: performance.now() + backoffMs, backoffMs, probing: false };
     const was = this.#status.state;
     if (was === "unavailable" && this.#status.reason === error.message) return;
     this.#status.set("unavailable", error.message);
@@ -277,6 +303,13 @@ export class PostgresSource implements Source {
       return new DatabaseError("CLOSED", message, options);
     if (UNAVAILABLE_CODES.test(code) || UNAVAILABLE_STATES.test(errno))
       return new DatabaseError("SOURCE_UNAVAILABLE", message, options);
+    if (isWaitTimeout(e)) {
+      return new DatabaseError(
+        "SOURCE_UNAVAILABLE",
+        `${message} (locked by another session, or running, for longer than timeout = ${this.config.timeout} s)`,
+        options,
+      );
+    }
     // read_only_sql_transaction: the server's half of readonly enforcement
     if (errno === "25006") return new DatabaseError("READONLY_SOURCE", message, options);
     // The value is what is wrong, not the source, and nothing was written:
@@ -286,6 +319,12 @@ export class PostgresSource implements Source {
       return new DatabaseError("INVALID_ARGUMENT", message, options);
     return new DatabaseError("QUERY_FAILED", message, options);
   }
+}
+
+/** lock_not_available (lock_timeout) or query_canceled (statement_timeout): a wait bounded by timeout. */
+function isWaitTimeout(e: unknown): boolean {
+  const errno = (e as { errno?: string }).errno;
+  return errno === "55P03" || errno === "57014";
 }
 
 /**

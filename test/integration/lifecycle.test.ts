@@ -12,7 +12,7 @@ import { closePgAdmin, pgSchema, runPg } from "../pg.ts";
 afterAll(closePgAdmin);
 
 describe("lifecycle", () => {
-  test("a reload listener that throws does not turn an applied reload into a reloadError", async () => {
+  test("a reload listener that throws neither fails an applied reload nor turns it into a reloadError", async () => {
     await using dir = tempDir();
     const configPath = writeConfig(dir.path, '[database.sources.a]\npath = "a.db"\n');
     await using db = new DatabaseWrapper({ configPath });
@@ -25,7 +25,7 @@ describe("lifecycle", () => {
       dir.path,
       '[database.sources.a]\npath = "a.db"\n[database.chat_mapping]\n5 = "a"\n',
     );
-    await expect(db.reload()).rejects.toThrow("listener bug");
+    expect(await db.reload()).toBe(2);
     expect(db.generation).toBe(2);
     expect(reloadErrors).toEqual([]);
   });
