@@ -220,7 +220,12 @@ export class DatabaseWrapper extends WrapperCore {
       categories,
       opts?.limit === undefined ? -1 : limit(opts.limit, 0),
     ];
-    return this.read(chatId, opts, messages.since, params);
+    return this.read(
+      chatId,
+      opts,
+      messages.since(since !== null, till !== null, thread !== null),
+      params,
+    );
   }
 
   /**
@@ -313,7 +318,7 @@ export class DatabaseWrapper extends WrapperCore {
     opts?: ReadOptions & { limit?: number; seenSince?: Date },
   ): Promise<ChatUser[]> {
     const seen = opts?.seenSince === undefined ? null : toDbTime(date(opts.seenSince, "seenSince"));
-    return this.read(chatId, opts, users.list, [
+    return this.read(chatId, opts, users.list(seen !== null), [
       id(chatId, "chatId"),
       seen,
       seen,

@@ -1,7 +1,7 @@
 /** cache_storage (namespace, key) and the typed cache_<type> tables. */
 import { fromDbTime } from "../_internal/values.ts";
 import { CACHE_TYPES, type CacheType } from "../schema/migrations.ts";
-import { fold, many, one, type Row, write } from "../sources/query.ts";
+import { fold, many, named, one, type Row, write } from "../sources/query.ts";
 import type { CacheEntry, CacheStorageEntry } from "../types.ts";
 
 export function mapStorage(r: Row, dataSource: string): CacheStorageEntry {
@@ -24,7 +24,7 @@ export function mapEntry(r: Row, dataSource: string): CacheEntry {
   };
 }
 
-export const cacheStorage = {
+export const cacheStorage = named("cacheStorage", {
   all: many(
     "SELECT namespace, key, value, updated_at FROM cache_storage ORDER BY updated_at DESC, namespace, key",
     mapStorage,
@@ -42,12 +42,12 @@ export const cacheStorage = {
   set: write(`INSERT INTO cache_storage (namespace, key, value, updated_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
   unset: write("DELETE FROM cache_storage WHERE namespace = ? AND key = ?"),
-};
+});
 
 /** The queries of one cache_<type> table; the table name is from the fixed list, never user text. */
 function typedCache(type: CacheType) {
   const table = `cache_${type}`;
-  return {
+  return named(`cache.${type}`, {
     /** params: key, notBefore (null = no expiry) ×2. */
     get: one(
       `SELECT key, data, created_at, updated_at FROM ${table} WHERE key = ?
@@ -58,7 +58,7 @@ function typedCache(type: CacheType) {
     set: write(`INSERT INTO ${table} (key, data, created_at, updated_at) VALUES (?, ?, ?, ?)
       ON CONFLICT (key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`),
     clear: write(`DELETE FROM ${table}`),
-  };
+  });
 }
 
 export const typedCaches: ReadonlyMap<string, ReturnType<typeof typedCache>> = new Map(

@@ -1,6 +1,6 @@
 /** chat_info and chat_topics. */
 import { fromDbTime, toBool, toNum, toNumOrNull } from "../_internal/values.ts";
-import { many, one, type Row, write } from "../sources/query.ts";
+import { many, named, one, type Row, write } from "../sources/query.ts";
 import type { ChatInfo, ChatTopic } from "../types.ts";
 
 export const CHAT_INFO_COLUMNS = [
@@ -40,7 +40,7 @@ export function mapTopic(r: Row, dataSource: string): ChatTopic {
   };
 }
 
-export const chats = {
+export const chats = named("chats", {
   info: one(`${SELECT_INFO} WHERE chat_id = ?`, mapChatInfo),
   groups: many(
     `${SELECT_INFO} WHERE type IN ('group', 'supergroup') ORDER BY chat_id`,
@@ -62,4 +62,4 @@ export const chats = {
     write(`INSERT INTO chat_topics (chat_id, topic_id, icon_color, icon_custom_emoji_id, name, created_at, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, topic_id) DO UPDATE SET icon_color = excluded.icon_color,
     icon_custom_emoji_id = excluded.icon_custom_emoji_id, name = excluded.name, updated_at = excluded.updated_at`),
-};
+});

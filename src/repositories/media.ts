@@ -1,6 +1,6 @@
 /** media_attachments (default source only, as gromozeka). */
 import { fromDbTime, toNumOrNull } from "../_internal/values.ts";
-import { one, type Row, write } from "../sources/query.ts";
+import { named, one, type Row, write } from "../sources/query.ts";
 import type { MediaAttachment } from "../types.ts";
 
 export function mapMedia(r: Row, dataSource: string): MediaAttachment {
@@ -32,7 +32,7 @@ export const MEDIA_UPDATABLE = [
   "prompt",
 ] as const;
 
-export const media = {
+export const media = named("media", {
   get: one(
     `SELECT file_unique_id, file_id, file_size, media_type, metadata, status, mime_type, local_url, prompt,
      description, created_at, updated_at FROM media_attachments WHERE file_unique_id = ?`,
@@ -49,4 +49,4 @@ export const media = {
   update: write(`UPDATE media_attachments SET
     ${MEDIA_UPDATABLE.map((c) => `${c} = CASE WHEN ? = 1 THEN ? ELSE ${c} END`).join(",\n    ")},
     updated_at = ? WHERE file_unique_id = ?`),
-};
+});

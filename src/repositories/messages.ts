@@ -1,6 +1,6 @@
 /** chat_messages (+ the counters saveChatMessage bumps: chat_users, chat_stats, chat_user_stats). */
 import { fromDbTime, toNum, toStrOrNull } from "../_internal/values.ts";
-import { batch, many, one, type Row, write } from "../sources/query.ts";
+import { type AllQuery, batch, many, named, one, type Row, write } from "../sources/query.ts";
 import type { ChatMessage } from "../types.ts";
 
 // LEFT JOIN: unlike gromozeka, a message whose author has no chat_users row is still returned.
@@ -37,7 +37,36 @@ export function mapMessage(r: Row, dataSource: string): ChatMessage {
  */
 const NEWEST_FIRST = "c.date DESC, length(c.message_id) DESC, c.message_id DESC";
 const OLDEST_FIRST = "c.date ASC, length(c.message_id) ASC, c.message_id ASC";
-export const messages = {
+/**
+ * A filter that is given → a plain condition the index can range over; one that is not → a
+ * constant true. Both keep the two placeholders of gromozeka's `(? IS NULL OR col > ?)`, which
+ * matches the same rows but hides the range from the planner (a scan of the whole chat for a
+ * `since`, or for the rows newer than a `till`). Each variant equals that expression for the
+ * values it is chosen for, so results are the same.
+ */
+const given = (present: boolean, token: string, condition: string) =>
+  present ? `(${token} IS NOT NULL AND ${condition})` : `(${token} IS NULL AND ${token} IS NULL)`;
+
+/**
+ * One `since` statement per combination of since/till/thread. PostgreSQL binds the JSON as
+ * text and casts it (Bun would encode a string bound to a jsonb parameter as a JSON string);
+ * see QUERY_DIALECT.
+ */
+function sinceQuery(since: boolean, till: boolean, thread: boolean): AllQuery<ChatMessage[]> {
+  const query = many(
+    `${SELECT} WHERE c.chat_id = ? AND ${given(since, "{?ts}", "c.date > {?ts}")}
+     AND ${given(till, "{?ts}", "c.date < {?ts}")} AND ${given(thread, "{?id}", "c.thread_id = {?id}")}
+     AND ({?text} IS NULL OR c.message_category IN {?json_strings})
+     ORDER BY ${NEWEST_FIRST} LIMIT {?limit}`,
+    mapMessage,
+  );
+  const filters = [since && "since", till && "till", thread && "thread"].filter(Boolean);
+  query.name = `messages.since${filters.length ? `[${filters.join(",")}]` : ""}`;
+  return query;
+}
+const SINCE = Array.from({ length: 8 }, (_, k) => sinceQuery(!!(k & 1), !!(k & 2), !!(k & 4)));
+
+export const messages = named("messages", {
   byId: one(`${SELECT} WHERE c.chat_id = ? AND c.message_id = ? LIMIT 1`, mapMessage),
   byUser: many(
     `${SELECT} WHERE c.chat_id = ? AND c.user_id = ? ORDER BY ${NEWEST_FIRST} LIMIT ?`,
@@ -50,17 +79,11 @@ export const messages = {
     mapMessage,
   ),
   /**
-   * params: chatId, since×2, till×2, thread×2, categories-json×2, limit (−1 = none).
-   * PostgreSQL binds the JSON as text and casts it (Bun would encode a string bound to a jsonb
-   * parameter as a JSON string); see QUERY_DIALECT.
+   * The variant for the filters given (see {@link sinceQuery}). params: chatId, since×2,
+   * till×2, thread×2, categories-json×2, limit (−1 = none).
    */
-  since: many(
-    `${SELECT} WHERE c.chat_id = ? AND ({?ts} IS NULL OR c.date > {?ts})
-     AND ({?ts} IS NULL OR c.date < {?ts}) AND ({?id} IS NULL OR c.thread_id = {?id})
-     AND ({?text} IS NULL OR c.message_category IN {?json_strings})
-     ORDER BY ${NEWEST_FIRST} LIMIT {?limit}`,
-    mapMessage,
-  ),
+  since: (since: boolean, till: boolean, thread: boolean) =>
+    SINCE[Number(since) | (Number(till) << 1) | (Number(thread) << 2)] as AllQuery<ChatMessage[]>,
   setCategory: write(
     "UPDATE chat_messages SET message_category = ? WHERE chat_id = ? AND message_id = ?",
   ),
@@ -98,4 +121,4 @@ export const messages = {
       params: [0, 3, 13, 12, 12],
     },
   ]),
-};
+});

@@ -1,5 +1,5 @@
 /** Key → value tables: settings (global), chat_settings, user_data. True upserts keep created_at. */
-import { fold, one, type Row, write } from "../sources/query.ts";
+import { fold, named, one, type Row, write } from "../sources/query.ts";
 
 /** Rows of (k, v) → a plain record. */
 const toRecord = (rows: Row[]) => {
@@ -15,15 +15,15 @@ const upsert = (table: string, keyCols: string[], valueCol: string) =>
     VALUES (${keyCols.map(() => "?").join(", ")}, ?, ?, ?) ON CONFLICT (${keyCols.join(", ")})
     DO UPDATE SET ${valueCol} = excluded.${valueCol}, updated_at = excluded.updated_at`);
 
-export const settings = {
+export const settings = named("settings", {
   /** The row, so a stored NULL (`{ value: null }`) differs from no row (null). */
   get: one("SELECT value AS v FROM settings WHERE key = ?", (r) => ({ value: value(r) })),
   all: fold("SELECT key AS k, value AS v FROM settings ORDER BY key", toRecord),
   /** params: key, value, now, now. */
   set: upsert("settings", ["key"], "value"),
-};
+});
 
-export const chatSettings = {
+export const chatSettings = named("chatSettings", {
   get: one("SELECT value AS v FROM chat_settings WHERE chat_id = ? AND key = ?", value),
   all: fold(
     "SELECT key AS k, value AS v FROM chat_settings WHERE chat_id = ? ORDER BY key",
@@ -33,9 +33,9 @@ export const chatSettings = {
   set: upsert("chat_settings", ["chat_id", "key"], "value"),
   unset: write("DELETE FROM chat_settings WHERE chat_id = ? AND key = ?"),
   clear: write("DELETE FROM chat_settings WHERE chat_id = ?"),
-};
+});
 
-export const userData = {
+export const userData = named("userData", {
   all: fold(
     "SELECT key AS k, data AS v FROM user_data WHERE user_id = ? AND chat_id = ? ORDER BY key",
     toRecord,
@@ -44,4 +44,4 @@ export const userData = {
   set: upsert("user_data", ["user_id", "chat_id", "key"], "data"),
   delete: write("DELETE FROM user_data WHERE user_id = ? AND chat_id = ? AND key = ?"),
   clear: write("DELETE FROM user_data WHERE user_id = ? AND chat_id = ?"),
-};
+});

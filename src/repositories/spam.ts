@@ -1,6 +1,6 @@
 /** spam_messages and ham_messages: the same shape, so one set of queries per table. */
 import { fromDbTime, toNum } from "../_internal/values.ts";
-import { many, type Row, write } from "../sources/query.ts";
+import { many, named, type Row, write } from "../sources/query.ts";
 import type { SpamMessage } from "../types.ts";
 
 export function mapSpam(r: Row, dataSource: string): SpamMessage {
@@ -19,7 +19,7 @@ export function mapSpam(r: Row, dataSource: string): SpamMessage {
 
 function spamTable(table: "spam_messages" | "ham_messages") {
   const select = `SELECT chat_id, user_id, message_id, text, reason, score, created_at, updated_at FROM ${table}`;
-  return {
+  return named(table === "spam_messages" ? "spam" : "ham", {
     /** Insert-only: a duplicate (chat, user, message) resolves false. */
     add: write(`INSERT INTO ${table} (chat_id, user_id, message_id, text, reason, score, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
@@ -36,7 +36,7 @@ function spamTable(table: "spam_messages" | "ham_messages") {
       mapSpam,
     ),
     deleteByUser: write(`DELETE FROM ${table} WHERE chat_id = ? AND user_id = ?`),
-  };
+  });
 }
 
 export const spam = spamTable("spam_messages");

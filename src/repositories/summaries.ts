@@ -1,7 +1,7 @@
 /** chat_summarization_cache, keyed by gromozeka's CSID. */
 import { createHash } from "node:crypto";
 import { fromDbTime, toNum, toNumOrNull } from "../_internal/values.ts";
-import { one, type Row, write } from "../sources/query.ts";
+import { named, one, type Row, write } from "../sources/query.ts";
 import type { ChatSummarization } from "../types.ts";
 
 /**
@@ -35,7 +35,7 @@ export function mapSummary(r: Row, dataSource: string): ChatSummarization {
   };
 }
 
-export const summaries = {
+export const summaries = named("summaries", {
   get: one(
     `SELECT csid, chat_id, topic_id, first_message_id, last_message_id, prompt, summary, created_at, updated_at
      FROM chat_summarization_cache WHERE csid = ?`,
@@ -46,4 +46,4 @@ export const summaries = {
     write(`INSERT INTO chat_summarization_cache (csid, chat_id, topic_id, first_message_id, last_message_id,
     prompt, summary, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (csid) DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at`),
-};
+});

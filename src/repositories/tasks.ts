@@ -1,6 +1,6 @@
 /** delayed_tasks (default source only). */
 import { fromDbTime, toBool, toNum } from "../_internal/values.ts";
-import { many, type Row, write } from "../sources/query.ts";
+import { many, named, type Row, write } from "../sources/query.ts";
 import type { DelayedTask } from "../types.ts";
 
 export function mapTask(r: Row, dataSource: string): DelayedTask {
@@ -16,7 +16,7 @@ export function mapTask(r: Row, dataSource: string): DelayedTask {
   };
 }
 
-export const tasks = {
+export const tasks = named("tasks", {
   pending: many(
     `SELECT id, delayed_ts, function, kwargs, is_done, created_at, updated_at FROM delayed_tasks
      WHERE is_done = FALSE ORDER BY delayed_ts, id`,
@@ -26,4 +26,4 @@ export const tasks = {
   add: write(`INSERT INTO delayed_tasks (id, delayed_ts, function, kwargs, created_at, updated_at)
     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
   setDone: write("UPDATE delayed_tasks SET is_done = ?, updated_at = ? WHERE id = ?"),
-};
+});

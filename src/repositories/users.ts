@@ -1,6 +1,6 @@
 /** chat_users, and the cross-chat reads over chat_info ⋈ chat_users. */
 import { fromDbTime, toBool, toNum } from "../_internal/values.ts";
-import { many, one, type Row, write } from "../sources/query.ts";
+import { type AllQuery, many, named, one, type Row, write } from "../sources/query.ts";
 import type { ChatUser } from "../types.ts";
 import { CHAT_INFO_COLUMNS, mapChatInfo } from "./chats.ts";
 
@@ -23,7 +23,18 @@ export function mapChatUser(r: Row, dataSource: string): ChatUser {
   };
 }
 
-export const users = {
+/** One statement with and one without `seenSince`, so the index ranges over it (see messages.ts). */
+const LIST = [false, true].map((seen) => {
+  const query = many(
+    `${SELECT} WHERE chat_id = ? AND ${seen ? "({?ts} IS NOT NULL AND updated_at > {?ts})" : "({?ts} IS NULL AND {?ts} IS NULL)"}
+     ORDER BY updated_at DESC, user_id LIMIT ?`,
+    mapChatUser,
+  );
+  query.name = seen ? "users.list[seenSince]" : "users.list";
+  return query;
+});
+
+export const users = named("users", {
   get: one(`${SELECT} WHERE chat_id = ? AND user_id = ?`, mapChatUser),
   // Exact, case-sensitive; the lowest user_id wins when several rows match (gromozeka: undefined).
   byUsername: one(
@@ -31,11 +42,7 @@ export const users = {
     mapChatUser,
   ),
   /** params: chatId, seenSince×2, limit. */
-  list: many(
-    `${SELECT} WHERE chat_id = ? AND ({?ts} IS NULL OR updated_at > {?ts})
-     ORDER BY updated_at DESC, user_id LIMIT ?`,
-    mapChatUser,
-  ),
+  list: (seenSince: boolean) => LIST[Number(seenSince)] as AllQuery<ChatUser[]>,
   /** A true upsert: counters, metadata, spammer flag and created_at survive. params: chat, user, username, name, now. */
   upsert:
     write(`INSERT INTO chat_users (chat_id, user_id, username, full_name, created_at, updated_at)
@@ -54,4 +61,4 @@ export const users = {
      JOIN chat_users cu ON cu.chat_id = ci.chat_id WHERE cu.user_id = ? ORDER BY ci.chat_id`,
     mapChatInfo,
   ),
-};
+});

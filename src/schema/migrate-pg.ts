@@ -7,6 +7,7 @@
 import type { SQL } from "bun";
 import { nowDb } from "../_internal/values.ts";
 import { DatabaseError } from "../errors.ts";
+import { ensureIndexesPg } from "./indexes.ts";
 import type { MigrationReport } from "./migrate.ts";
 import { expectedSchema, gapsIn } from "./migrate.ts";
 import {
@@ -75,7 +76,7 @@ export async function migratePg(
       throw migrationRules.failed(source, m, to, e);
     }
   }
-  return { from, to, applied };
+  return { from, to, applied, indexes: await ensureIndexesPg(sql) };
 }
 
 /**

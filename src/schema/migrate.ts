@@ -6,6 +6,7 @@
 import { Database } from "bun:sqlite";
 import { nowDb } from "../_internal/values.ts";
 import { DatabaseError } from "../errors.ts";
+import { ensureIndexesSqlite, type IndexReport } from "./indexes.ts";
 import {
   ddl,
   LAST_RUN_KEY,
@@ -21,6 +22,8 @@ export interface MigrationReport {
   from: number;
   to: number;
   applied: { version: number; name: string }[];
+  /** chatdb's own indexes built at this open (schema/indexes.ts). */
+  indexes?: IndexReport;
 }
 
 const UPSERT_SETTING = `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
@@ -80,7 +83,7 @@ export function migrateSqlite(
   } finally {
     setSetting.finalize();
   }
-  return { from, to, applied };
+  return { from, to, applied, indexes: ensureIndexesSqlite(db) };
 }
 
 let expected: Map<string, Set<string>> | undefined;

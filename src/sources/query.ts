@@ -10,7 +10,16 @@ export type Row = Record<string, unknown>;
 /** Values bound to `?` placeholders, in order. */
 export type Params = readonly (string | number | boolean | null)[];
 
-interface Base {
+interface Named {
+  /**
+   * `repository.key` ("messages.since"), stamped by {@link named}: what `slowQuery` events
+   * report as `method`. One name per SQL statement (what an index or a plan fixes); a wrapper
+   * method that picks among several statements shows which one was slow.
+   */
+  name?: string;
+}
+
+interface Base extends Named {
   /** The SQLite text, `?` placeholders. */
   readonly sql: string;
   /** The PostgreSQL text when it differs; `?` placeholders are numbered by the Postgres source. */
@@ -35,7 +44,7 @@ export interface RunQuery extends Base {
  * Several writes in one transaction. The first decides the result: when it changes
  * nothing (a duplicate insert), the rest are skipped and the result is false.
  */
-export interface BatchQuery {
+export interface BatchQuery extends Named {
   readonly kind: "batch";
   /** Each step's parameters are picked, by index, from the call's parameters. */
   readonly steps: readonly { readonly query: RunQuery; readonly params: readonly number[] }[];
@@ -110,4 +119,14 @@ export function write(sql: string): RunQuery {
 /** Several writes in one transaction; the first one decides the result. */
 export function batch(steps: BatchQuery["steps"]): BatchQuery {
   return { kind: "batch", steps };
+}
+
+/** Names every query of a repository `repository.key` (nested lists: `repository.key.n`). */
+export function named<T extends object>(repository: string, queries: T): T {
+  for (const [key, value] of Object.entries(queries)) {
+    if (value !== null && typeof value === "object" && "kind" in value) {
+      (value as Named).name ??= `${repository}.${key}`;
+    }
+  }
+  return queries;
 }
