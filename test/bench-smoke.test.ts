@@ -7,7 +7,8 @@ test("the bench runs every suite once on a tiny database and renders its tables"
   const result = await runBench({
     timing: { rounds: 1, roundMs: 1, warmupMs: 1 },
     shape: { chats: 4, users: 20, messages: 200, membersPerChat: 5, settingsPerChat: 2 },
-    suites: SUITES,
+    // stall runs real lock holders for seconds; test/integration/stall.test.ts runs its cases
+    suites: SUITES.filter((x) => x !== "stall"),
     cycles: 3,
     mappingSizes: [10],
     sourceCounts: [1, 2],

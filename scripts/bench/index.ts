@@ -3,7 +3,7 @@
  * Every figure is a ratio measured side by side in one run; see harness.ts for why and how.
  * Prints markdown tables and writes the raw numbers to bench-results/.
  *
- * Options: --quick, --only methods,breakdown,routing,aggregation,modes,stability,reload,postgres,sessions,
+ * Options: --quick, --only methods,breakdown,routing,aggregation,modes,stability,reload,postgres,stall,sessions,
  * --out DIR, --no-json. The postgres suite needs a server at CHATDB_PG_URL (default
  * postgres://postgres@127.0.0.1:5432/test) and prints "skipped: no PostgreSQL at …" without one.
  */
@@ -25,6 +25,7 @@ import { reloadOptions, reloadSuite } from "./suites/reload.ts";
 import { MAPPING_SIZES, routingSuite } from "./suites/routing.ts";
 import { sessionsSuite } from "./suites/sessions.ts";
 import { stabilitySuite } from "./suites/stability.ts";
+import { stallSuite } from "./suites/stall.ts";
 
 export const SUITES = [
   "methods",
@@ -35,6 +36,7 @@ export const SUITES = [
   "stability",
   "reload",
   "postgres",
+  "stall",
   "sessions",
 ] as const;
 export type SuiteName = (typeof SUITES)[number];
@@ -93,6 +95,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   if (want("stability")) add(await stabilitySuite(env, o.cycles));
   if (want("reload")) for (const s of await reloadSuite(env, reloadOptions(o.cycles))) add(s);
   if (want("postgres")) add(await postgresSuite(env, o.timing, o.writesPerProcess ?? 500));
+  if (want("stall")) add(await stallSuite());
   if (want("sessions")) add(await sessionsSuite(o.timing, o.sessionCounts));
   return { meta: { generateMs: Math.round(env.generateMs), shape: o.shape }, sections };
 }

@@ -26,7 +26,7 @@ import {
   watcherAlone,
 } from "../../scripts/stall/cases.ts";
 import { DatabaseWrapper } from "../../src/index.ts";
-import { expectCode, writeConfig } from "../helpers.ts";
+import { expectCode, waitFor, writeConfig } from "../helpers.ts";
 
 /** The loose bounds every case must keep. */
 function expectCalm(r: StallResult) {
@@ -201,4 +201,32 @@ test("a writable primary whose schema is newer than chatdb is refused byte-ident
   await expectCode(() => new DatabaseWrapper(path), "SCHEMA_MISMATCH");
   expect(createHash("sha256").update(readFileSync(path)).digest("hex")).toBe(before);
   expect(readdirSync(s.dir).sort()).toEqual(files);
+});
+
+test("an owner's VACUUM of an external file is seen as a commit, not a schema change: no reopen", async () => {
+  using s = scene();
+  await seeded(s.file("primary.db"), CALM_CHAT);
+  await seeded(s.file("ext.db"), HIT_CHAT);
+  await using db = new DatabaseWrapper({
+    config: configFor(s.dir, { timeout: 5 }),
+    pollMs: 20,
+    debounceMs: 5,
+  });
+  const reopened: string[] = [];
+  db.on("sourceReopened", ({ reason }) => reopened.push(reason));
+  const owner = new Database(s.file("ext.db"));
+  for (let i = 0; i < 10; i++) {
+    const seen = db.health().sources[1]?.lastChange.getTime() ?? 0;
+    owner.run("VACUUM");
+    await waitFor(
+      "the VACUUM seen",
+      () => (db.health().sources[1]?.lastChange.getTime() ?? 0) > seen,
+    );
+  }
+  // a real schema change still reopens, with its true reason
+  owner.run("CREATE TABLE owner_extra (x)");
+  await waitFor("schema change seen", () => reopened.length > 0);
+  owner.close();
+  expect(reopened).toEqual(["schema changed"]);
+  expect((await db.getChatUser(HIT_CHAT, 1))?.username).toBe(`@u${HIT_CHAT}`);
 });
