@@ -5,6 +5,7 @@
  * leading-edge throttle window has passed (it drops a second write to a path within 50 ms),
  * and a slow safety poll catches whatever was still missed. Callers make `fire` idempotent.
  */
+import { statSync } from "node:fs";
 import { watch as chokidarWatch, type FSWatcher } from "chokidar";
 
 /** chokidar's per-path throttle window for "change" events. */
@@ -27,20 +28,51 @@ export interface FolderWatchOptions<K> {
 export class FolderWatch<K> {
   #watcher: FSWatcher | null = null;
   #folders = new Set<string>();
+  /** Each watched folder's inode: a folder replaced by another (mv cfg.new cfg) is re-watched. */
+  readonly #inodes = new Map<string, number>();
   #ready: Promise<void> = Promise.resolve();
   readonly #options: FolderWatchOptions<K>;
   readonly #debounce: Debounce<K>;
   readonly #echo: Debounce<K>;
   readonly #poll: ReturnType<typeof setInterval> | undefined;
+  readonly #folderCheck: ReturnType<typeof setInterval>;
 
   constructor(options: FolderWatchOptions<K>) {
     this.#options = options;
     this.#debounce = new Debounce(options.debounceMs, options.fire);
     this.#echo = new Debounce(CHOKIDAR_THROTTLE_MS + 10, (key) => this.#debounce.schedule(key));
+    this.#folderCheck = setInterval(() => this.#rewatchReplaced(), REPLACED_FOLDER_CHECK_MS);
+    this.#folderCheck.unref?.();
     if (options.pollMs > 0) {
       this.#poll = setInterval(options.poll, options.pollMs);
       this.#poll.unref?.();
     }
+  }
+
+  /**
+   * A watch follows the folder's inode: after `mv cfg cfg.old; mv cfg.new cfg` it would go on
+   * watching cfg.old. Checked every 50 ms (one stat per folder), so edits in the
+   * new folder are seen by events again instead of by the slow poll alone.
+   */
+  #rewatchReplaced(): void {
+    const w = this.#watcher;
+    if (w === null) return;
+    let replaced = false;
+    for (const folder of this.#folders) {
+      const ino = inodeOf(folder);
+      const was = this.#inodes.get(folder);
+      this.#inodes.set(folder, ino);
+      if (was !== undefined && was !== ino && ino !== -1) replaced = true;
+    }
+    if (!replaced) return;
+    // chokidar keeps a path it has unwatched ignored: start a fresh watcher on the same folders
+    const folders = [...this.#folders];
+    this.#watcher = null;
+    this.#folders = new Set();
+    void w.close();
+    void this.set(folders);
+    // what changed while the old folder was watched: let the key owners look again
+    this.#options.poll();
   }
 
   /** Makes the watched folders exactly `folders`; resolves when the new ones are watched. */
@@ -49,6 +81,7 @@ export class FolderWatch<K> {
     const add = [...want].filter((f) => !this.#folders.has(f));
     const remove = [...this.#folders].filter((f) => !want.has(f));
     this.#folders = want;
+    for (const f of want) if (!this.#inodes.has(f)) this.#inodes.set(f, inodeOf(f));
     if (this.#watcher === null) {
       if (want.size === 0) return this.#ready;
       const w = chokidarWatch([...want], { depth: 0, ignoreInitial: true, persistent: true });
@@ -80,12 +113,24 @@ export class FolderWatch<K> {
 
   async close(): Promise<void> {
     if (this.#poll) clearInterval(this.#poll);
+    clearInterval(this.#folderCheck);
     this.#echo.cancel();
     this.#debounce.cancel();
     const w = this.#watcher;
     this.#watcher = null;
     this.#folders.clear();
     await w?.close();
+  }
+}
+
+/** How often, at most, a watched folder's identity is compared (see #rewatchReplaced). */
+const REPLACED_FOLDER_CHECK_MS = 50;
+
+function inodeOf(folder: string): number {
+  try {
+    return statSync(folder).ino;
+  } catch {
+    return -1;
   }
 }
 

@@ -8,7 +8,7 @@
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import {
@@ -229,4 +229,31 @@ test("an owner's VACUUM of an external file is seen as a commit, not a schema ch
   owner.close();
   expect(reopened).toEqual(["schema changed"]);
   expect((await db.getChatUser(HIT_CHAT, 1))?.username).toBe(`@u${HIT_CHAT}`);
+});
+
+test("the config folder replaced as a whole (mv cfg cfg.old; mv cfg.new cfg): later edits are applied within 100 ms", async () => {
+  using s = scene();
+  const cfg = join(s.dir, "cfg");
+  const fresh = join(s.dir, "cfg.new");
+  const toml = (chat: number) =>
+    `[database.sources.a]\npath = "../a.db"\n[database.chat_mapping]\n${chat} = "a"\n`;
+  mkdirSync(cfg);
+  mkdirSync(fresh);
+  writeConfig(cfg, toml(1));
+  writeConfig(fresh, toml(2));
+  await using db = new DatabaseWrapper({
+    configPath: join(cfg, "bot.toml"),
+    watch: true,
+    debounceMs: 10,
+  });
+  await db.watch();
+  renameSync(cfg, join(s.dir, "cfg.old"));
+  renameSync(fresh, cfg);
+  await waitFor("the new folder's config applied", () => db.config.chatMapping.has(2), 5000);
+  for (let chat = 3; chat < 8; chat++) {
+    const t0 = performance.now();
+    writeConfig(cfg, toml(chat));
+    await waitFor(`edit ${chat} applied`, () => db.config.chatMapping.has(chat), 5000, 2);
+    expect(performance.now() - t0).toBeLessThan(100);
+  }
 });
