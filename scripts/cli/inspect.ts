@@ -123,6 +123,7 @@ async function inspectSqlite(s: SourceConfig, r: SourceReport, withCounts: boole
   }
   const source = new SqliteSource({ ...s, readonly: true, immutable: mode === "immutable", mode });
   try {
+    await source.ready().catch(() => {}); // a locked file opens once its lock is gone (or not)
     const health = source.health();
     r.schemaVersion = health.schemaVersion;
     if (health.state === "unavailable") {

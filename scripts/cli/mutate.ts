@@ -27,6 +27,11 @@ export async function migrate(config: ResolvedConfig): Promise<number> {
     try {
       // The library's read-write open: busy_timeout, WAL, each migration under BEGIN IMMEDIATE.
       const source = new SqliteSource(s);
+      // locked by the bot (or another replica): the open waits off the thread, up to timeout
+      await source.ready().catch(async (e: unknown) => {
+        await source.close();
+        throw e;
+      });
       const report = source.migration as MigrationReport;
       await source.close();
       for (const step of report.applied) {
