@@ -170,6 +170,17 @@ async function quiet(calmRead: () => Promise<unknown>, ms: number): Promise<numb
 
 type Case = (s: Scene) => Promise<StallResult>;
 
+/** One case's row, from what {@link observe} saw and the quiet figure. */
+function result(
+  name: string,
+  r: Awaited<ReturnType<typeof observe>>,
+  quietP99Ms: number,
+  affected: Outcome | null = r.affected,
+  notes: string[] = [],
+): StallResult {
+  return { name, maxLagMs: r.maxLagMs, calmP99Ms: r.p99Ms, quietP99Ms, affected, notes };
+}
+
 const calmOf = (db: DatabaseWrapper) => () => db.getChatUser(CALM_CHAT, 1);
 
 /** Rollback-journal external source under another process's BEGIN EXCLUSIVE for `holdMs`. */
@@ -183,14 +194,11 @@ export function exclusiveExternal(timeout: number, holdMs: number): Case {
     const locker = await s.lock(s.file("ext.db"), "exclusive", holdMs);
     const r = await observe(calm, () => db.getChatUser(HIT_CHAT, 1));
     await locker.released;
-    return {
-      name: `rollback-journal external source, BEGIN EXCLUSIVE ${holdMs / 1000} s, timeout = ${timeout} s`,
-      maxLagMs: r.maxLagMs,
-      calmP99Ms: r.p99Ms,
-      quietP99Ms: quietP99,
-      affected: r.affected,
-      notes: [],
-    };
+    return result(
+      `rollback-journal external source, BEGIN EXCLUSIVE ${holdMs / 1000} s, timeout = ${timeout} s`,
+      r,
+      quietP99,
+    );
   };
 }
 
@@ -208,14 +216,12 @@ export function watcherAlone(holdMs: number): Case {
     const quietP99 = await quiet(calm, 300);
     const locker = await s.lock(s.file("ext.db"), "exclusive", holdMs);
     const r = await observe(calm, () => locker.released, holdMs);
-    return {
-      name: `watcher alone: external source under BEGIN EXCLUSIVE ${holdMs / 1000} s, never called`,
-      maxLagMs: r.maxLagMs,
-      calmP99Ms: r.p99Ms,
-      quietP99Ms: quietP99,
-      affected: null,
-      notes: [],
-    };
+    return result(
+      `watcher alone: external source under BEGIN EXCLUSIVE ${holdMs / 1000} s, never called`,
+      r,
+      quietP99,
+      null,
+    );
   };
 }
 
@@ -241,14 +247,11 @@ export function walWriteCheckpoint(holdMs: number): Case {
       }
       return last;
     });
-    return {
-      name: `WAL external source, a ${holdMs / 1000} s write transaction + TRUNCATE checkpoint`,
-      maxLagMs: r.maxLagMs,
-      calmP99Ms: r.p99Ms,
-      quietP99Ms: quietP99,
-      affected: r.affected,
-      notes: [],
-    };
+    return result(
+      `WAL external source, a ${holdMs / 1000} s write transaction + TRUNCATE checkpoint`,
+      r,
+      quietP99,
+    );
   };
 }
 
@@ -267,14 +270,11 @@ export function primaryImmediate(holdMs: number): Case {
       return db.getChatSetting(CALM_CHAT, "k");
     });
     await locker.released;
-    return {
-      name: `the bot's primary under a second process's BEGIN IMMEDIATE ${holdMs / 1000} s`,
-      maxLagMs: r.maxLagMs,
-      calmP99Ms: r.p99Ms,
-      quietP99Ms: quietP99,
-      affected: r.affected,
-      notes: [],
-    };
+    return result(
+      `the bot's primary under a second process's BEGIN IMMEDIATE ${holdMs / 1000} s`,
+      r,
+      quietP99,
+    );
   };
 }
 
