@@ -9,8 +9,10 @@ import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SQL } from "bun";
 import { DatabaseError, DatabaseWrapper, parseConfig } from "../../src/index.ts";
 import { LineProcess } from "../soak/lines.ts";
+import { PG_URL, pgProxy } from "./relay.ts";
 
 const LOCKER = join(import.meta.dir, "locker.ts");
 /** The chat served by the source a case does not touch, and the one on the affected source. */
@@ -329,3 +331,134 @@ export async function runCase(c: Case): Promise<StallResult> {
   using s = scene();
   return await c(s);
 }
+
+/** A scratch schema on the PostgreSQL server, dropped afterwards; null when no server answers. */
+async function pgScratch(): Promise<{ url: string; name: string; drop(): Promise<void> } | null> {
+  const admin = new SQL({ url: PG_URL, max: 1, connectionTimeout: 3 });
+  const name = `chatdb_stall_${process.pid}_${Date.now().toString(36)}`;
+  try {
+    await admin.unsafe(`CREATE SCHEMA ${name}`);
+  } catch {
+    await admin.close();
+    return null;
+  }
+  const url = new URL(PG_URL);
+  url.searchParams.set("search_path", name);
+  return {
+    url: url.toString(),
+    name,
+    async drop() {
+      await admin.unsafe(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+      await admin.close();
+    },
+  };
+}
+
+const pgConfig = (dir: string, url: string) =>
+  parseConfig(
+    `[database]
+default_source = "pg"
+[database.sources.pg]
+type = "postgres"
+url = ${JSON.stringify(url)}
+timeout = 1
+[database.sources.local]
+path = "local.db"
+readonly = true
+[database.chat_mapping]
+${CALM_CHAT} = "local"
+`,
+    { baseDir: dir },
+  );
+
+/** A PostgreSQL row lock held by another session for `holdMs`; the bot writes that row. */
+export function pgRowLock(holdMs: number): Case {
+  return async (s) => {
+    const pg = await pgScratch();
+    if (pg === null) return skipped("PostgreSQL row lock");
+    try {
+      await seeded(s.file("local.db"), CALM_CHAT);
+      await using db = new DatabaseWrapper({ config: pgConfig(s.dir, pg.url) });
+      await db.setChatSetting(HIT_CHAT, "k", "before");
+      const calm = calmOf(db);
+      const quietP99 = await quiet(calm, 300);
+      const other = new SQL({ url: pg.url, max: 1 });
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const held = other.begin(async (tx) => {
+        await tx.unsafe(`UPDATE chat_settings SET value = 'other' WHERE chat_id = ${HIT_CHAT}`);
+        locked();
+        await Bun.sleep(holdMs);
+      });
+      await isLocked;
+      const r = await observe(calm, () => db.setChatSetting(HIT_CHAT, "k", "mine"));
+      await held;
+      await other.close();
+      return result(
+        `PostgreSQL row lock held by another session ${holdMs / 1000} s, timeout = 1 s`,
+        r,
+        quietP99,
+      );
+    } finally {
+      await pg.drop();
+    }
+  };
+}
+
+/** The PostgreSQL server gone (a relay stopped): calls answered from the backoff. */
+export function pgStopped(ms: number): Case {
+  return async (s) => {
+    const pg = await pgScratch();
+    if (pg === null) return skipped("PostgreSQL server stopped");
+    try {
+      await seeded(s.file("local.db"), CALM_CHAT);
+      await using proxy = await pgProxy();
+      const url = new URL(proxy.url);
+      url.searchParams.set("search_path", pg.name);
+      await using db = new DatabaseWrapper({ config: pgConfig(s.dir, url.toString()) });
+      await db.setChatSetting(HIT_CHAT, "k", "v");
+      const calm = calmOf(db);
+      const quietP99 = await quiet(calm, 300);
+      await proxy.stop();
+      let calls = 0;
+      let slow = 0;
+      const r = await observe(calm, async () => {
+        const until = performance.now() + ms;
+        let last: unknown;
+        while (performance.now() < until) {
+          const t0 = performance.now();
+          last = await db.getChatSetting(HIT_CHAT, "k").catch((e: unknown) => e);
+          if (performance.now() - t0 > 1) slow++;
+          calls++;
+          await Bun.sleep(1);
+        }
+        throw last;
+      });
+      return result(
+        `PostgreSQL server stopped, calls for ${ms / 1000} s`,
+        r,
+        quietP99,
+        r.affected,
+        [`${calls} calls, ${slow} took > 1 ms (the probes); the rest answered from the backoff`],
+      );
+    } finally {
+      await pg.drop();
+    }
+  };
+}
+
+function skipped(name: string): StallResult {
+  return {
+    name: `${name}: skipped, no PostgreSQL at ${PG_URL}`,
+    maxLagMs: 0,
+    calmP99Ms: 0,
+    quietP99Ms: 0,
+    affected: null,
+    notes: [],
+  };
+}
+
+/** The PostgreSQL cases (skipped rows without a server). */
+export const PG_CASES: Case[] = [pgRowLock(2000), pgStopped(1000)];

@@ -4,13 +4,13 @@
  * of the same reads, and what the call on the affected source returned and when.
  * Targets: max lag < 20 ms, calm p99 ≤ 1.5× quiet (both are µs-scale; a 0.1 ms floor applies).
  */
-import { runCase, SQLITE_CASES } from "../../stall/cases.ts";
+import { PG_CASES, runCase, SQLITE_CASES } from "../../stall/cases.ts";
 import type { Section } from "../report.ts";
 
 export async function stallSuite(): Promise<Section> {
   const rows: string[][] = [];
   const data: unknown[] = [];
-  for (const c of SQLITE_CASES) {
+  for (const c of [...SQLITE_CASES, ...PG_CASES]) {
     const r = await runCase(c);
     const ratio = r.calmP99Ms / Math.max(r.quietP99Ms, 0.1);
     rows.push([
@@ -29,7 +29,7 @@ export async function stallSuite(): Promise<Section> {
   }
   return {
     title: "Stall: another process holding a lock, measured inside the bot",
-    note: "max lag = the event loop's worst delay (5 ms ticker); calm p99 = reads on a source the case does not touch (µs), quiet = the same reads with nothing in the way. PostgreSQL cases (row lock, stopped server): test/integration/postgres-stall.test.ts.",
+    note: "max lag = the event loop's worst delay (5 ms ticker); calm p99 = reads on a source the case does not touch (µs), quiet = the same reads with nothing in the way.",
     head: ["case", "max lag ms", "quiet p99 µs", "calm p99 µs", "affected call", "verdict"],
     textColumns: 1,
     rows,
