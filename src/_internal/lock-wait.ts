@@ -44,13 +44,26 @@ export class LockQueue {
    * `timedOut()`. An attempt that throws rejects the call with that error.
    */
   run<T>(attempt: Attempt<T>, timeoutMs: number, timedOut: () => Error): T | Promise<T> {
-    const deadline = performance.now() + timeoutMs;
     if (this.#tail === null) {
       const result = attempt();
       if (result !== LOCKED) return result;
-      return this.#enqueue(attempt, deadline, timedOut, true);
+      return this.wait(attempt, timeoutMs, timedOut, true);
     }
-    return this.#enqueue(attempt, deadline, timedOut, false);
+    return this.wait(attempt, timeoutMs, timedOut, false);
+  }
+
+  /**
+   * Queues `attempt` behind the calls waiting now and retries it until `timeoutMs` from now.
+   * `justTried`: the caller has just tried it (and met a lock), so the first retry waits.
+   * (A hot path can try first itself while {@link idle}, and call this only on LOCKED.)
+   */
+  wait<T>(
+    attempt: Attempt<T>,
+    timeoutMs: number,
+    timedOut: () => Error,
+    justTried: boolean,
+  ): Promise<T> {
+    return this.#enqueue(attempt, performance.now() + timeoutMs, timedOut, justTried);
   }
 
   /** Resolves once every call queued so far has settled. */
