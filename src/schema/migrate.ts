@@ -132,11 +132,17 @@ export function gapsIn(live: ReadonlyMap<string, ReadonlySet<string>>): string[]
   return gaps;
 }
 
-/** The health reason of a readonly source whose schema has gaps ("" when none). */
+/** The health reason of a readonly source whose schema has gaps or is newer than chatdb ("" when neither). */
 export function gapsReason(version: number | null, gaps: readonly string[]): string {
-  if (gaps.length === 0) return "";
+  // a readonly source newer than chatdb is still read, where the columns a call needs exist
+  const newer =
+    version !== null && version > LATEST_VERSION
+      ? `schema version ${version} is newer than this chatdb supports (${LATEST_VERSION}): calls are served where the tables and columns they need exist`
+      : "";
+  if (gaps.length === 0) return newer;
   const shown = gaps.length > 8 ? [...gaps.slice(0, 8), `${gaps.length - 8} more`] : gaps;
-  return `schema mismatch (version ${version ?? "unknown"}; chatdb expects ${LATEST_VERSION}): missing ${shown.join(", ")}`;
+  const missing = `schema mismatch (version ${version ?? "unknown"}; chatdb expects ${LATEST_VERSION}): missing ${shown.join(", ")}`;
+  return newer === "" ? missing : `${newer}; ${missing}`;
 }
 
 /**

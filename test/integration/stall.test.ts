@@ -257,3 +257,25 @@ test("the config folder replaced as a whole (mv cfg cfg.old; mv cfg.new cfg): la
     expect(performance.now() - t0).toBeLessThan(100);
   }
 });
+
+test("a readonly source whose schema is newer than chatdb is degraded with the reason, still served, and left untouched", async () => {
+  using s = scene();
+  await seeded(s.file("primary.db"), CALM_CHAT);
+  await seeded(s.file("ext.db"), HIT_CHAT);
+  const raw = new Database(s.file("ext.db"));
+  raw.run("UPDATE settings SET value = '999' WHERE key = 'db-migration-version'");
+  raw.close();
+  const before = createHash("sha256")
+    .update(readFileSync(s.file("ext.db")))
+    .digest("hex");
+  await using db = new DatabaseWrapper({ config: configFor(s.dir, { timeout: 1 }) });
+  expect(db.health().sources[1]).toMatchObject({ state: "degraded", schemaVersion: 999 });
+  expect(db.health().sources[1]?.reason).toContain("newer than this chatdb supports");
+  expect((await db.getChatUser(HIT_CHAT, 1))?.username).toBe(`@u${HIT_CHAT}`);
+  await db.close();
+  expect(
+    createHash("sha256")
+      .update(readFileSync(s.file("ext.db")))
+      .digest("hex"),
+  ).toBe(before);
+});
