@@ -116,12 +116,8 @@ ${HIT_CHAT} = "ext"
   );
 }
 
-/** Runs `call` with a lag ticker and a loop of reads on the calm source; stops when it settles. */
-export async function observe(
-  calmRead: () => Promise<unknown>,
-  call: () => Promise<unknown>,
-  minMs = 0,
-): Promise<{ maxLagMs: number; p99Ms: number; affected: Outcome }> {
+/** The event loop's worst delay past a 5 ms interval, from now until `stop()`. */
+export function lagTicker(): { stop(): number } {
   let maxLag = 0;
   let last = performance.now();
   const ticker = setInterval(() => {
@@ -129,6 +125,21 @@ export async function observe(
     maxLag = Math.max(maxLag, now - last - 5);
     last = now;
   }, 5);
+  return {
+    stop() {
+      clearInterval(ticker);
+      return Math.max(0, maxLag);
+    },
+  };
+}
+
+/** Runs `call` with a lag ticker and a loop of reads on the calm source; stops when it settles. */
+export async function observe(
+  calmRead: () => Promise<unknown>,
+  call: () => Promise<unknown>,
+  minMs = 0,
+): Promise<{ maxLagMs: number; p99Ms: number; affected: Outcome }> {
+  const lag = lagTicker();
   const latencies: number[] = [];
   let stop = false;
   const reads = (async () => {
@@ -155,8 +166,7 @@ export async function observe(
   if (rest > 0) await Bun.sleep(rest);
   stop = true;
   await reads;
-  clearInterval(ticker);
-  return { maxLagMs: Math.max(0, maxLag), p99Ms: p99(latencies), affected };
+  return { maxLagMs: lag.stop(), p99Ms: p99(latencies), affected };
 }
 
 export function p99(xs: number[]): number {
@@ -285,13 +295,7 @@ export function freshFile(holdMs: number): Case {
   return async (s) => {
     await seeded(s.file("ext.db"), HIT_CHAT);
     const locker = await s.lock(s.file("fresh.db"), "fresh", holdMs);
-    let lag = 0;
-    let last = performance.now();
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      lag = Math.max(lag, now - last - 5);
-      last = now;
-    }, 5);
+    const lag = lagTicker();
     const t0 = performance.now();
     await using db = new DatabaseWrapper({
       config: configFor(s.dir, { timeout: 10 }, { path: "fresh.db", timeout: 10 }),
@@ -303,17 +307,16 @@ export function freshFile(holdMs: number): Case {
       await db.setChatSetting(CALM_CHAT, "k", "fresh");
       return db.getChatSetting(CALM_CHAT, "k");
     });
-    clearInterval(ticker);
+    const constructionLag = lag.stop();
     await locker.released;
     const quietP99 = await quiet(calm, 300);
-    return {
-      name: `two processes opening one fresh file (the other holds its migration lock ${holdMs / 1000} s)`,
-      maxLagMs: Math.max(lag, r.maxLagMs),
-      calmP99Ms: r.p99Ms,
-      quietP99Ms: quietP99,
-      affected: r.affected,
-      notes: [`constructor ${constructorMs.toFixed(1)} ms, state "${state}" after it`],
-    };
+    return result(
+      `two processes opening one fresh file (the other holds its migration lock ${holdMs / 1000} s)`,
+      { ...r, maxLagMs: Math.max(constructionLag, r.maxLagMs) },
+      quietP99,
+      r.affected,
+      [`constructor ${constructorMs.toFixed(1)} ms, state "${state}" after it`],
+    );
   };
 }
 
@@ -354,7 +357,8 @@ async function pgScratch(): Promise<{ url: string; name: string; drop(): Promise
   };
 }
 
-const pgConfig = (dir: string, url: string) =>
+/** A PostgreSQL default source (timeout 1 s) and a readonly local one serving CALM_CHAT. */
+export const pgConfig = (dir: string, url: string) =>
   parseConfig(
     `[database]
 default_source = "pg"

@@ -81,7 +81,8 @@ export class FolderWatch<K> {
     const add = [...want].filter((f) => !this.#folders.has(f));
     const remove = [...this.#folders].filter((f) => !want.has(f));
     this.#folders = want;
-    for (const f of want) if (!this.#inodes.has(f)) this.#inodes.set(f, inodeOf(f));
+    for (const f of remove) this.#inodes.delete(f);
+    for (const f of add) this.#inodes.set(f, inodeOf(f));
     if (this.#watcher === null) {
       if (want.size === 0) return this.#ready;
       const w = chokidarWatch([...want], { depth: 0, ignoreInitial: true, persistent: true });

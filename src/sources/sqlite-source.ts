@@ -140,16 +140,15 @@ export class SqliteSource implements Source {
   /** Retries the open on a timer (queued like a call); gives up after `timeout`. */
   #openLater(): void {
     const attempt = () => (this.#db !== null || this.#closed ? true : this.open("opened"));
-    void Promise.resolve(this.#queue.run(attempt, this.#timeoutMs, () => this.#lockTimeout()))
-      .then((opened) => {
-        if (opened === false && !this.config.readonly) throw this.#lockTimeout();
-      })
-      .catch((e: unknown) => {
-        if (this.#closed || this.#db !== null) return;
-        const error = this.#wrap(e, "open");
-        this.#status.set("unavailable", error.message);
-        this.#hooks.failed?.(this.name, error);
-      });
+    // a readonly source that fails otherwise (false) has already reported it; a writable one throws
+    void Promise.resolve(
+      this.#queue.run(attempt, this.#timeoutMs, () => this.#lockTimeout()),
+    ).catch((e: unknown) => {
+      if (this.#closed || this.#db !== null) return;
+      const error = this.#wrap(e, "open");
+      this.#status.set("unavailable", error.message);
+      this.#hooks.failed?.(this.name, error);
+    });
   }
 
   /**

@@ -5,52 +5,37 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { SQL } from "bun";
-import { parseConfig } from "../../src/config/load.ts";
+import { CALM_CHAT, HIT_CHAT, pgConfig } from "../../scripts/stall/cases.ts";
 import { DatabaseWrapper } from "../../src/index.ts";
 import { expectCode, seedDatabase, tempDir, waitFor } from "../helpers.ts";
 import { closePgAdmin, pgProxy, pgSchema, runPg } from "../pg.ts";
 
 afterAll(closePgAdmin);
 
-const config = (url: string, dir: string) =>
-  parseConfig(
-    `[database]
-default_source = "pg"
-[database.sources.pg]
-type = "postgres"
-url = ${JSON.stringify(url)}
-timeout = 1
-[database.sources.local]
-path = "local.db"
-readonly = true
-[database.chat_mapping]
-7 = "local"
-`,
-    { baseDir: dir },
-  );
-
 describe.skipIf(!runPg)("postgres: waits bounded, outages backed off", () => {
   test("a row lock held by another session: the write rejects SOURCE_UNAVAILABLE after timeout, other sources answer meanwhile", async () => {
     await using dir = tempDir();
-    await seedDatabase(dir.file("local.db"), (d) => d.updateChatUser(7, 1, "@local", "L"));
+    await seedDatabase(dir.file("local.db"), (d) => d.updateChatUser(CALM_CHAT, 1, "@local", "L"));
     await using schema = await pgSchema();
-    await using db = new DatabaseWrapper({ config: config(schema.url, dir.path) });
-    await db.setChatSetting(5, "k", "before");
+    await using db = new DatabaseWrapper({ config: pgConfig(dir.path, schema.url) });
+    await db.setChatSetting(HIT_CHAT, "k", "before");
     const other = new SQL({ url: schema.url, max: 1 });
     const held = other.begin(async (tx) => {
-      await tx.unsafe("UPDATE chat_settings SET value = 'locked' WHERE chat_id = 5 AND key = 'k'");
+      await tx.unsafe(
+        `UPDATE chat_settings SET value = 'locked' WHERE chat_id = ${HIT_CHAT} AND key = 'k'`,
+      );
       await Bun.sleep(2500);
     });
     await Bun.sleep(100); // the other session's UPDATE is sent before ours
     const t0 = performance.now();
-    const write = db.setChatSetting(5, "k", "mine");
+    const write = db.setChatSetting(HIT_CHAT, "k", "mine");
     let lag = 0;
     let last = performance.now();
     const ticker = setInterval(() => {
       lag = Math.max(lag, performance.now() - last - 5);
       last = performance.now();
     }, 5);
-    expect((await db.getChatUser(7, 1))?.username).toBe("@local");
+    expect((await db.getChatUser(CALM_CHAT, 1))?.username).toBe("@local");
     const e = await expectCode(write, "SOURCE_UNAVAILABLE");
     clearInterval(ticker);
     const ms = performance.now() - t0;
@@ -62,8 +47,8 @@ describe.skipIf(!runPg)("postgres: waits bounded, outages backed off", () => {
     await other.close();
     // a lock wait is no outage: the source is still ok and the next write lands
     expect(db.health().sources[0]?.state).toBe("ok");
-    expect(await db.setChatSetting(5, "k", "after")).toBe(true);
-    expect(await db.getChatSetting(5, "k")).toBe("after");
+    expect(await db.setChatSetting(HIT_CHAT, "k", "after")).toBe(true);
+    expect(await db.getChatSetting(HIT_CHAT, "k")).toBe("after");
   });
 
   test("a stopped server: calls are answered from a backoff, one probe at a time, and served again when it is back", async () => {
@@ -73,24 +58,24 @@ describe.skipIf(!runPg)("postgres: waits bounded, outages backed off", () => {
     await using proxy = await pgProxy();
     const url = new URL(proxy.url);
     url.searchParams.set("search_path", schema.name);
-    await using db = new DatabaseWrapper({ config: config(url.toString(), dir.path) });
-    await db.setChatSetting(5, "k", "v");
+    await using db = new DatabaseWrapper({ config: pgConfig(dir.path, url.toString()) });
+    await db.setChatSetting(HIT_CHAT, "k", "v");
     await proxy.stop();
-    await expectCode(db.getChatSetting(5, "k"), "SOURCE_UNAVAILABLE");
+    await expectCode(db.getChatSetting(HIT_CHAT, "k"), "SOURCE_UNAVAILABLE");
     let fast = 0;
     let calls = 0;
     const until = performance.now() + 500;
     while (performance.now() < until) {
       const t0 = performance.now();
-      await db.getChatSetting(5, "k").catch(() => {});
+      await db.getChatSetting(HIT_CHAT, "k").catch(() => {});
       if (performance.now() - t0 < 1) fast++;
       calls++;
     }
     // nearly every call was answered from the backoff, without a connection attempt
     expect(fast / calls).toBeGreaterThan(0.9);
     await proxy.start();
-    expect(await waitFor("served again", () => db.getChatSetting(5, "k").catch(() => null))).toBe(
-      "v",
-    );
+    expect(
+      await waitFor("served again", () => db.getChatSetting(HIT_CHAT, "k").catch(() => null)),
+    ).toBe("v");
   });
 });
