@@ -70,8 +70,9 @@ export class FolderWatch<K> {
     this.#watcher = null;
     this.#folders = new Set();
     void w.close();
-    void this.set(folders);
-    // what changed while the old folder was watched: let the key owners look again
+    // what changed while the old folder was watched, and while the new watcher was starting
+    // (its events begin only at "ready"): let the key owners look again, now and then
+    void this.set(folders).then(() => this.#options.poll());
     this.#options.poll();
   }
 
