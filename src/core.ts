@@ -16,7 +16,7 @@ import { type Logger, resolveOptions, type WrapperOptions } from "./options.ts";
 import { type RouteExplanation, type RouteRequest, Router } from "./routing.ts";
 import { openAll } from "./sources/open.ts";
 import type { Params, Query, ResultOf } from "./sources/query.ts";
-import type { Source, SourceHealth, SourceHooks } from "./sources/source.ts";
+import type { SlowQuery, Source, SourceHealth, SourceHooks } from "./sources/source.ts";
 import type { AggregateOptions, ReadOptions } from "./types.ts";
 
 export type { Logger, WrapperOptions } from "./options.ts";
@@ -45,6 +45,11 @@ export interface WrapperEvents {
   sourceReopened: [{ source: string; reason: string }];
   /** A source failed to open, or was skipped by an aggregated read (`operation`). */
   sourceError: [{ source: string; error: DatabaseError; operation: string }];
+  /**
+   * A call took longer than `slowMs` (default 50): on SQLite, that long the bot's thread was
+   * held. `method` names the statement ("messages.since[since]"); `rows` it returned or changed.
+   */
+  slowQuery: [SlowQuery];
 }
 
 /** One applied config: routing plus the sources it routes to. Replaced as a whole on reload. */
@@ -92,6 +97,15 @@ export class WrapperCore extends SafeEmitter<WrapperEvents> {
       },
       failed: (source, error, operation) =>
         this.reportSourceError(source, error, operation ?? "open"),
+      slowMs: settings.slowMs,
+      slow: (event) => {
+        const { source, method, ms, rows } = event;
+        this.logger.warn?.(
+          `chatdb: slow call on source ${source}: ${method} took ${ms.toFixed(1)} ms (${rows} rows)`,
+          { ...event },
+        );
+        this.emit("slowQuery", event);
+      },
     };
     const { sources } = openAll(settings.config, this.#hooks, this.logger);
     this.gen = { router: new Router(settings.config, 1), sources };

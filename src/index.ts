@@ -24,7 +24,7 @@ export {
   type SessionStorage,
   type SessionStorageOptions,
 } from "./session.ts";
-export type { SourceHealth, SourceState } from "./sources/source.ts";
+export type { SlowQuery, SourceHealth, SourceState } from "./sources/source.ts";
 export type { PublisherOptions, SyncEvents } from "./sync/publisher.ts";
 export { SnapshotPublisher } from "./sync/publisher.ts";
 export { Sidecar } from "./sync/sidecar.ts";

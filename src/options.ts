@@ -26,6 +26,11 @@ interface CommonOptions {
   debounceMs?: number | undefined;
   /** Safety poll period for missed file events, ms (default 1000; 0 disables). */
   pollMs?: number | undefined;
+  /**
+   * A call slower than this many ms emits `slowQuery` and a logger warning (default 50;
+   * `Infinity` turns it off). On SQLite that is how long the call held the bot's thread.
+   */
+  slowMs?: number | undefined;
 }
 
 /**
@@ -52,11 +57,15 @@ export interface WrapperSettings {
   watch: boolean;
   watchSources: boolean;
   timing: { debounceMs: number; pollMs: number };
+  slowMs: number;
 }
 
 const invalid = (message: string): never => {
   throw new DatabaseError("INVALID_ARGUMENT", `DatabaseWrapper: ${message}`);
 };
+
+/** A call holding the thread longer than this is reported by default (`slowMs`). */
+export const DEFAULT_SLOW_MS = 50;
 
 /** Checks the constructor's argument; throws INVALID_ARGUMENT (or the config's error). */
 export function resolveOptions(options: WrapperOptions): WrapperSettings {
@@ -83,9 +92,10 @@ export function resolveOptions(options: WrapperOptions): WrapperSettings {
   if (watch && config.file === undefined) {
     invalid("watch: true needs a config file ({ configPath } or loadConfig)");
   }
-  const ms = (value: unknown, name: string, fallback: number) => {
+  const ms = (value: unknown, name: string, fallback: number, infinite = false) => {
     if (value === undefined) return fallback;
-    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    const finite = Number.isFinite(value) || (infinite && value === Number.POSITIVE_INFINITY);
+    if (typeof value !== "number" || !finite || value < 0) {
       invalid(`${name}: expected a number of ms >= 0`);
     }
     return value as number;
@@ -99,6 +109,7 @@ export function resolveOptions(options: WrapperOptions): WrapperSettings {
       debounceMs: ms(options.debounceMs, "debounceMs", 50),
       pollMs: ms(options.pollMs, "pollMs", 1000),
     },
+    slowMs: ms(options.slowMs, "slowMs", DEFAULT_SLOW_MS, true),
   };
 }
 

@@ -15,7 +15,7 @@ import { messages } from "../src/repositories/messages.ts";
 import { chatSettings, settings } from "../src/repositories/settings.ts";
 import { users } from "../src/repositories/users.ts";
 import { LATEST_VERSION } from "../src/schema/migrations.ts";
-import { numberPlaceholders, PostgresSource, TX_CONTROL } from "../src/sources/postgres-source.ts";
+import { numberPlaceholders, PostgresSource } from "../src/sources/postgres-source.ts";
 import { batch, fold, one, write } from "../src/sources/query.ts";
 import type { Source } from "../src/sources/source.ts";
 import { SqliteSource } from "../src/sources/sqlite-source.ts";

@@ -32,7 +32,7 @@ import {
   readSchemaVersionPg,
   schemaGapsPg,
 } from "../schema/migrate-pg.ts";
-import type { Params, Query, ResultOf, Row } from "./query.ts";
+import type { BatchQuery, Params, Query, ResultOf, Row } from "./query.ts";
 import type { Source, SourceHealth, SourceHooks } from "./source.ts";
 import { SourceStatus } from "./status.ts";
 
@@ -68,6 +68,8 @@ export class PostgresSource implements Source {
   readonly #status = new SourceStatus("opening", "first connection in progress");
   #closing: Promise<void> | null = null;
   readonly #hooks: SourceHooks;
+  /** Calls slower than this (round trip, ms) are reported (hooks.slow). */
+  readonly #slowMs: number;
   /** What the last open's migration did (read-write sources). */
   migration: MigrationReport | null = null;
 
@@ -75,6 +77,7 @@ export class PostgresSource implements Source {
     this.name = config.name;
     this.config = config;
     this.#hooks = hooks;
+    this.#slowMs = hooks.slowMs ?? Number.POSITIVE_INFINITY;
     const connection: Record<string, string> = { TimeZone: "UTC" };
     if (config.readonly) connection.default_transaction_read_only = "on";
     // Waits on another session's lock, and statements, are bounded by the source's timeout
@@ -165,11 +168,18 @@ export class PostgresSource implements Source {
       this.#assertOpen();
     }
     let text = "";
+    let rows = 0;
     const pool = this.#sql;
+    const started = performance.now();
     try {
-      const result = await this.#run(pool, query, params, (t) => {
+      const result = await this.#run(pool, query, params, (t, n) => {
         text = t;
+        rows += n;
       });
+      const ms = performance.now() - started;
+      if (ms > this.#slowMs) {
+        this.#hooks.slow?.({ source: this.name, method: query.name ?? query.kind, ms, rows });
+      }
       if (this.#status.state !== "ok") this.#up("server answers again");
       return result as ResultOf<Q>;
     } catch (e) {
@@ -184,40 +194,36 @@ export class PostgresSource implements Source {
     }
   }
 
+  /** Runs the query; `seen` gets each statement's text (before it runs) and its row count. */
   async #run(
     pool: SQL,
     query: Query,
     params: Params,
-    seen: (text: string) => void,
+    seen: (text: string, rows: number) => void,
   ): Promise<unknown> {
     const values = params as (string | number | boolean | null)[];
+    const send = async (on: SQL, q: Exclude<Query, BatchQuery>, args: typeof values) => {
+      const text = this.#text(q);
+      seen(text, 0);
+      const result = (await on.unsafe(text, args)) as Row[] & { count: number };
+      seen(text, q.kind === "run" ? result.count : result.length);
+      return result;
+    };
     switch (query.kind) {
-      case "get": {
-        const text = this.#text(query);
-        seen(text);
-        const rows = (await pool.unsafe(text, values)) as Row[];
-        return query.finish(rows[0] ?? null, this.name);
-      }
-      case "all": {
-        const text = this.#text(query);
-        seen(text);
-        return query.finish((await pool.unsafe(text, values)) as Row[], this.name);
-      }
-      case "run": {
-        const text = this.#text(query);
-        seen(text);
-        return (await pool.unsafe(text, values)).count > 0;
-      }
+      case "get":
+        return query.finish((await send(pool, query, values))[0] ?? null, this.name);
+      case "all":
+        return query.finish(await send(pool, query, values), this.name);
+      case "run":
+        return (await send(pool, query, values)).count > 0;
       case "batch": {
         // One transaction; the first step decides: no change (a duplicate) → false, rest skipped.
         const steps = query.steps;
         const batch = async (tx: SQL) => {
           for (let i = 0; i < steps.length; i++) {
             const step = steps[i] as (typeof steps)[number];
-            const text = this.#text(step.query);
-            seen(text);
             const args = step.params.map((k) => params[k] ?? null);
-            const changed = (await tx.unsafe(text, args)).count > 0;
+            const changed = (await send(tx, step.query, args)).count > 0;
             if (i === 0 && !changed) return false;
           }
           return true;

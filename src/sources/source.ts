@@ -25,8 +25,22 @@ export interface SourceHealth {
   schemaVersion: number | null;
 }
 
+/** A call that took longer than `slowMs` (see {@link SourceHooks.slow}). */
+export interface SlowQuery {
+  source: string;
+  /** The statement: `repository.key` ("messages.since[since]"), see `named()` in query.ts. */
+  method: string;
+  /** Milliseconds: on SQLite, how long the call held the bot's thread; on PostgreSQL, the round trip. */
+  ms: number;
+  /** Rows returned (reads) or changed (writes). */
+  rows: number;
+}
+
 /** How a source reports what happened to it; the wrapper turns these into events. */
 export interface SourceHooks {
+  /** Calls slower than this many ms are reported through {@link slow} (default: never). */
+  readonly slowMs?: number;
+  slow?(event: SlowQuery): void;
   reopened?(source: string, reason: string): void;
   /** `operation`: what failed ("open" unless said otherwise). */
   failed?(source: string, error: DatabaseError, operation?: string): void;

@@ -80,6 +80,10 @@ export class SqliteSource implements Source {
   /** Why a reopen was wanted when a lock put it off; reported when it happens. */
   #pendingReason: string | null = null;
   readonly #timeoutMs: number;
+  /** Calls that hold the thread longer than this are reported (hooks.slow). */
+  readonly #slowMs: number;
+  /** Rows the last read returned, for a slow-call report. */
+  #rows = 0;
   /** What the last open's migration did (read-write sources). */
   migration: MigrationReport | null = null;
 
@@ -88,6 +92,7 @@ export class SqliteSource implements Source {
     this.config = config;
     this.#hooks = hooks;
     this.#timeoutMs = Math.round(config.timeout * 1000);
+    this.#slowMs = hooks.slowMs ?? Number.POSITIVE_INFINITY;
     // Locked by another process (it is migrating the file, say): open in the background;
     // calls queue behind that open. The constructor never waits.
     if (this.open("opened") === LOCKED) this.#openLater();
@@ -377,7 +382,11 @@ export class SqliteSource implements Source {
 
   #attempt<Q extends Query>(query: Q, params: Params): ResultOf<Q> | typeof LOCKED {
     try {
-      return this.#run(query, params) as ResultOf<Q>;
+      const started = performance.now();
+      const result = this.#run(query, params) as ResultOf<Q>;
+      const ms = performance.now() - started;
+      if (ms > this.#slowMs) this.#reportSlow(query, ms);
+      return result;
     } catch (e) {
       if (this.#isLockWait(e)) return LOCKED;
       if (e instanceof DatabaseError) throw e;
@@ -456,20 +465,32 @@ export class SqliteSource implements Source {
     );
   }
 
+  /** A call that held the thread longer than `slowMs`. */
+  #reportSlow(query: Query, ms: number): void {
+    this.#hooks.slow?.({
+      source: this.name,
+      method: query.name ?? query.kind,
+      ms,
+      rows: this.#rows,
+    });
+  }
+
   #run(query: Query, params: Params): unknown {
     switch (query.kind) {
-      case "get":
-        return query.finish(
-          (this.#statement(query, query.sql).get(params as never) as Row | null) ?? null,
-          this.name,
-        );
-      case "all":
-        return query.finish(
-          this.#statement(query, query.sql).all(params as never) as Row[],
-          this.name,
-        );
-      case "run":
-        return this.#statement(query, query.sql).run(params as never).changes > 0;
+      case "get": {
+        const row = (this.#statement(query, query.sql).get(params as never) as Row | null) ?? null;
+        this.#rows = row === null ? 0 : 1;
+        return query.finish(row, this.name);
+      }
+      case "all": {
+        const rows = this.#statement(query, query.sql).all(params as never) as Row[];
+        this.#rows = rows.length;
+        return query.finish(rows, this.name);
+      }
+      case "run": {
+        this.#rows = this.#statement(query, query.sql).run(params as never).changes;
+        return this.#rows > 0;
+      }
       case "batch": {
         const steps = query.steps.map((s) => this.#statement(s.query, s.query.sql));
         const db = this.#connection();
@@ -477,10 +498,13 @@ export class SqliteSource implements Source {
         db.run("BEGIN IMMEDIATE");
         try {
           let changed = true;
+          this.#rows = 0;
           for (let i = 0; i < steps.length && changed; i++) {
             const args = (query.steps[i]?.params ?? []).map((k) => params[k] ?? null);
+            const changes = (steps[i] as Statement).run(args as never).changes;
+            this.#rows += changes;
             // the first step decides: no change (a duplicate) → false, the rest skipped
-            changed = (steps[i] as Statement).run(args as never).changes > 0 || i > 0;
+            changed = changes > 0 || i > 0;
           }
           db.run("COMMIT");
           return changed;

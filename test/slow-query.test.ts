@@ -1,0 +1,95 @@
+/**
+ * `slowQuery`: a call that holds the bot's thread longer than `slowMs` is reported, with the
+ * source and statement, so an operator sees what costs the bot its responsiveness. The slow
+ * read here is a real one: another bot's file without chatdb's indexes, 200k messages in one
+ * chat, read newest-first (a scan and sort of the whole chat, ≈ 100 ms against slowMs 20).
+ */
+import { Database } from "bun:sqlite";
+import { describe, expect, test } from "bun:test";
+import { DatabaseWrapper, type SlowQuery } from "../src/index.ts";
+import { expectCode, seedDatabase, tempDir, writeConfig } from "./helpers.ts";
+
+const CHAT = -1001000000042;
+const ROWS = 200_000;
+
+/** A file with chatdb's schema, 200k messages in one chat, and none of chatdb's indexes. */
+function unindexedFile(path: string): void {
+  const db = new Database(path, { readwrite: true });
+  const names = db
+    .query("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'chatdb_%'")
+    .all() as { name: string }[];
+  for (const { name } of names) db.run(`DROP INDEX ${name}`);
+  db.run(
+    "INSERT INTO chat_info (chat_id, title, type, created_at, updated_at) VALUES (?, 'big', 'group', '2024-01-01 00:00:00', '2024-01-01 00:00:00')",
+    [CHAT],
+  );
+  db.run(
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS})
+     INSERT INTO chat_messages (chat_id, message_id, date, user_id, thread_id, message_text,
+       message_type, message_category, created_at)
+     SELECT ?, CAST(i AS TEXT), datetime(1700000000 + i * 7, 'unixepoch'), 100 + i % 50, 0,
+       'message ' || i, 'text', 'user', datetime(1700000000 + i * 7, 'unixepoch') FROM n`,
+    [CHAT],
+  );
+  db.close();
+}
+
+describe("slowQuery", () => {
+  test("an unindexed readonly file's scan fires it with source and statement; a fast call does not", async () => {
+    await using dir = tempDir();
+    await seedDatabase(dir.file("other.db"));
+    unindexedFile(dir.file("other.db"));
+    const config = writeConfig(
+      dir.path,
+      `[database]
+default_source = "primary"
+[database.sources.primary]
+path = "primary.db"
+[database.sources.other]
+path = "other.db"
+readonly = true
+`,
+    );
+    const warnings: string[] = [];
+    await using db = new DatabaseWrapper({
+      configPath: config,
+      slowMs: 20,
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    const slow: SlowQuery[] = [];
+    db.on("slowQuery", (e) => slow.push(e));
+
+    // fast calls: point reads, and the newest 100 of the same chat on an indexed copy
+    expect((await db.getChatInfo(CHAT, { dataSource: "other" }))?.title).toBe("big");
+    await db.saveChatMessage({
+      chatId: CHAT,
+      messageId: "1",
+      date: new Date(),
+      userId: 1,
+      messageText: "hi",
+    });
+    expect(await db.getChatMessagesSince(CHAT, { limit: 100 })).toHaveLength(1);
+    expect(slow).toEqual([]);
+
+    const newest = await db.getChatMessagesSince(CHAT, { limit: 100, dataSource: "other" });
+    expect(newest.map((m) => m.messageId).slice(0, 2)).toEqual([String(ROWS), String(ROWS - 1)]);
+    expect(slow).toHaveLength(1);
+    expect(slow[0]).toMatchObject({ source: "other", method: "messages.since", rows: 100 });
+    expect(slow[0]?.ms).toBeGreaterThan(20);
+    expect(
+      warnings.filter((w) => w.includes("slow call on source other: messages.since")),
+    ).toHaveLength(1);
+  });
+
+  test("slowMs is checked: a negative or non-number value is INVALID_ARGUMENT; Infinity turns it off", async () => {
+    await using dir = tempDir();
+    const path = dir.file("bot.db");
+    await expectCode(() => new DatabaseWrapper({ dbPath: path, slowMs: -1 }), "INVALID_ARGUMENT");
+    await expectCode(
+      () => new DatabaseWrapper({ dbPath: path, slowMs: "50" as unknown as number }),
+      "INVALID_ARGUMENT",
+    );
+    await using db = new DatabaseWrapper({ dbPath: path, slowMs: Number.POSITIVE_INFINITY });
+    expect(await db.getChatInfo(CHAT)).toBeNull();
+  });
+});
