@@ -106,6 +106,11 @@ export class WrapperCore extends SafeEmitter<WrapperEvents> {
         );
         this.emit("slowQuery", event);
       },
+      indexed: (source, { created, ms, failed }) => {
+        const built = `built ${created.length} of chatdb's indexes in ${Math.round(ms)} ms`;
+        if (failed) this.logger.warn?.(`chatdb: source ${source}: ${built}, then ${failed}`);
+        else this.logger.info?.(`chatdb: source ${source}: ${built}, off the thread`, { source });
+      },
     };
     const { sources } = openAll(settings.config, this.#hooks, this.logger);
     this.gen = { router: new Router(settings.config, 1), sources };

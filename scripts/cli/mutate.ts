@@ -32,8 +32,15 @@ export async function migrate(config: ResolvedConfig): Promise<number> {
         await source.close();
         throw e;
       });
+      // a large file's indexes are built by a worker: this command waits for them
+      const indexes = await source._indexing;
       const report = source.migration as MigrationReport;
       await source.close();
+      if (indexes) {
+        process.stdout.write(
+          `${head} built ${indexes.created.length} indexes in ${(indexes.ms / 1000).toFixed(1)} s${indexes.failed ? `, then stopped: ${indexes.failed}` : ""}\n`,
+        );
+      }
       for (const step of report.applied) {
         process.stdout.write(`${head} applied ${step.version} (${step.name})\n`);
       }

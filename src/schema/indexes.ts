@@ -185,12 +185,28 @@ export function sqliteIndexNames(db: Database): Set<string> {
   return new Set(rows.map((r) => r.name));
 }
 
+/** The indexes of the list a SQLite file lacks and can have, and the most rows of their tables. */
+export function missingIndexesSqlite(db: Database): { missing: ChatdbIndex[]; rows: number } {
+  const have = sqliteIndexNames(db);
+  const live = sqliteColumns(db);
+  const missing = INDEXES.filter((i) => !have.has(i.name) && fits(i, live));
+  const rows = Math.max(0, ...new Set(missing.map((i) => maxRowid(db, i.table))));
+  return { missing, rows };
+}
+
+/**
+ * Tables up to this many rows get their missing indexes at open, on the thread (a few ms);
+ * larger ones are indexed by a worker thread (index-worker.ts) while the bot keeps answering.
+ */
+export const INLINE_INDEX_ROWS = 20_000;
+
 /**
  * Builds whatever of {@link INDEXES} a writable SQLite file lacks; a no-op read of
- * sqlite_master when nothing is. Each index is one IMMEDIATE transaction: other processes'
- * writers wait (busy_timeout) at most one index long, readers are never blocked (WAL).
+ * sqlite_master when nothing is. Each index is one IMMEDIATE transaction: other writers wait
+ * at most one index long, readers are never blocked (WAL). `next()` is asked before each
+ * index: false stops the build (the rest are built at the next open).
  */
-export function ensureIndexesSqlite(db: Database): IndexReport {
+export function ensureIndexesSqlite(db: Database, next: () => boolean = () => true): IndexReport {
   const have = sqliteIndexNames(db);
   const missing = INDEXES.filter((i) => !have.has(i.name));
   const report: IndexReport = { created: [], skipped: [], ms: 0, failed: "" };
@@ -201,6 +217,10 @@ export function ensureIndexesSqlite(db: Database): IndexReport {
     if (!fits(index, live)) {
       report.skipped.push(index.name);
       continue;
+    }
+    if (!next()) {
+      report.failed = "stopped (the source was closed)";
+      break;
     }
     try {
       db.transaction(() => db.run(indexDdl(index, "sqlite"))).immediate();
@@ -283,18 +303,18 @@ function group(missing: readonly ChatdbIndex[], rowsOf: (table: string) => numbe
   return out;
 }
 
-/**
- * What a readonly SQLite file without chatdb's indexes will scan. Rows by `max(rowid)`, an
- * O(log n) read that equals the count for a table never deleted from.
- */
+/** What a readonly SQLite file without chatdb's indexes will scan (rows by `max(rowid)`). */
 export function unindexedCallsSqlite(db: Database): UnindexedTable[] {
   const have = sqliteIndexNames(db);
   const live = sqliteColumns(db);
   const missing = INDEXES.filter((i) => !have.has(i.name) && fits(i, live));
-  return group(missing, (table) => {
-    const row = db.query(`SELECT max(rowid) AS n FROM ${table}`).get() as { n: number | null };
-    return Number(row.n ?? 0);
-  });
+  return group(missing, (table) => maxRowid(db, table));
+}
+
+/** A table's size by `max(rowid)`: O(log n), the count for a table never deleted from. */
+function maxRowid(db: Database, table: string): number {
+  const row = db.query(`SELECT max(rowid) AS n FROM ${table}`).get() as { n: number | null };
+  return Number(row.n ?? 0);
 }
 
 /** The same on PostgreSQL; rows by the planner's estimate (`reltuples`, −1 before ANALYZE → 0). */

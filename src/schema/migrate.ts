@@ -50,6 +50,8 @@ export function migrateSqlite(
   db: Database,
   source: string,
   migrations: readonly Migration[] = MIGRATIONS,
+  /** false: leave chatdb's indexes to the caller (a source builds big ones off the thread). */
+  indexes = true,
 ): MigrationReport {
   db.run(ddl(SETTINGS_DDL, "sqlite"));
   const from = readSchemaVersion(db) ?? 0;
@@ -83,7 +85,7 @@ export function migrateSqlite(
   } finally {
     setSetting.finalize();
   }
-  return { from, to, applied, indexes: ensureIndexesSqlite(db) };
+  return { from, to, applied, ...(indexes ? { indexes: ensureIndexesSqlite(db) } : {}) };
 }
 
 let expected: Map<string, Set<string>> | undefined;

@@ -1,6 +1,7 @@
 /** What the wrapper needs from a source, whatever its engine. */
 import type { SourceConfig } from "../config/types.ts";
 import type { DatabaseError } from "../errors.ts";
+import type { IndexReport } from "../schema/indexes.ts";
 import type { Params, Query, ResultOf } from "./query.ts";
 
 /**
@@ -41,6 +42,8 @@ export interface SourceHooks {
   /** Calls slower than this many ms are reported through {@link slow} (default: never). */
   readonly slowMs?: number;
   slow?(event: SlowQuery): void;
+  /** chatdb's indexes were built on a large file off the thread (`report.failed`: stopped why). */
+  indexed?(source: string, report: IndexReport): void;
   reopened?(source: string, reason: string): void;
   /** `operation`: what failed ("open" unless said otherwise). */
   failed?(source: string, error: DatabaseError, operation?: string): void;

@@ -29,6 +29,13 @@ import { dirname } from "node:path";
 import { isBusy, LOCKED, LockQueue } from "../_internal/lock-wait.ts";
 import type { SourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
+import { buildIndexesInBackground, type IndexBuild } from "../schema/index-build.ts";
+import {
+  ensureIndexesSqlite,
+  INLINE_INDEX_ROWS,
+  type IndexReport,
+  missingIndexesSqlite,
+} from "../schema/indexes.ts";
 import {
   diagnoseMismatch,
   gapsReason,
@@ -86,6 +93,8 @@ export class SqliteSource implements Source {
   #rows = 0;
   /** What the last open's migration did (read-write sources). */
   migration: MigrationReport | null = null;
+  /** A worker building chatdb's indexes on this (large) file; stopped by close(). */
+  #indexBuild: IndexBuild | null = null;
 
   constructor(config: SourceConfig, hooks: SourceHooks = {}) {
     this.name = config.name;
@@ -241,7 +250,8 @@ export class SqliteSource implements Source {
         // switching a fresh file to WAL takes a lock that several processes opening it at
         // once meet: the loser's open is retried, off the thread
         if (path !== ":memory:") db.run("PRAGMA journal_mode = WAL");
-        this.migration = migrateSqlite(db, this.name);
+        this.migration = migrateSqlite(db, this.name, undefined, false);
+        this.#ensureIndexes(db);
       } catch (e) {
         db.close();
         throw e;
@@ -272,6 +282,31 @@ export class SqliteSource implements Source {
       throw e;
     }
     return db;
+  }
+
+  /**
+   * chatdb's indexes (schema/indexes.ts): a small file's are built now, in milliseconds; a
+   * large one's by a worker thread while the bot answers (reads of a big chat scan until then).
+   */
+  #ensureIndexes(db: Database): void {
+    if (this.#indexBuild !== null) return;
+    const { missing, rows } = missingIndexesSqlite(db);
+    if (missing.length === 0) return;
+    if (rows <= INLINE_INDEX_ROWS || this.config.path === ":memory:") {
+      (this.migration as MigrationReport).indexes = ensureIndexesSqlite(db);
+      return;
+    }
+    const build = buildIndexesInBackground(this.config.path, this.#timeoutMs);
+    this.#indexBuild = build;
+    void build.finished.then((report) => {
+      if (this.migration) this.migration.indexes = report;
+      this.#hooks.indexed?.(this.name, report);
+    });
+  }
+
+  /** The background index build in progress or done, or null when none was needed. Internal. */
+  get _indexing(): Promise<IndexReport> | null {
+    return this.#indexBuild?.finished ?? null;
   }
 
   /**
@@ -553,7 +588,7 @@ export class SqliteSource implements Source {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#closed = true;
-      await this.#queue.drained();
+      await Promise.all([this.#queue.drained(), this.#indexBuild?.stop()]);
       this.#release();
       this.#status.set("unavailable", "closed");
     })();
