@@ -1,0 +1,215 @@
+/**
+ * Query plans: every statement chatdb runs on its own files finds its rows through an index,
+ * so its cost does not grow with the table. Checked with the engines' own planners on tables
+ * large enough that a scan would show (100k messages, 20k of everything else): SQLite's
+ * `EXPLAIN QUERY PLAN` for every statement of every repository, PostgreSQL's `EXPLAIN` (after
+ * ANALYZE) for the reads a bot makes per message.
+ */
+import { Database } from "bun:sqlite";
+import { afterAll, describe, expect, test } from "bun:test";
+import { SQL } from "bun";
+import * as cache from "../src/repositories/cache.ts";
+import { chats } from "../src/repositories/chats.ts";
+import { media } from "../src/repositories/media.ts";
+import { messages } from "../src/repositories/messages.ts";
+import { chatSettings, settings, userData } from "../src/repositories/settings.ts";
+import { ham, spam } from "../src/repositories/spam.ts";
+import { summaries } from "../src/repositories/summaries.ts";
+import { tasks } from "../src/repositories/tasks.ts";
+import { users } from "../src/repositories/users.ts";
+import { migrateSqlite } from "../src/schema/migrate.ts";
+import { numberPlaceholders, PostgresSource } from "../src/sources/postgres-source.ts";
+import type { Params, Query, RunQuery } from "../src/sources/query.ts";
+import { closePgAdmin, pgSchema, pgSourceConfig, runPg } from "./pg.ts";
+
+const A = -1001000000001;
+const B = -1001000000002;
+const MESSAGES = 100_000;
+const ROWS = 20_000;
+
+/** Statements that return a whole table by design (global settings, every session entry). */
+const WHOLE_TABLE = new Set(["settings.all", "cacheStorage.all"]);
+/** Reads returning the newest N: a sort of every row found would be a sort of the whole chat. */
+const TOP_N = /^(messages\.(since|byUser)|users\.list)/;
+
+/** Fills the big tables; `ts(expr)` turns seconds into the engine's timestamp. */
+function fillSql(ts: (seconds: string) => string): string[] {
+  const n = (count: number) =>
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count})`;
+  const spamRows = (table: string) =>
+    `${n(ROWS)} INSERT INTO ${table} (chat_id, user_id, message_id, text, reason, score, created_at, updated_at)
+     SELECT ${A} - i % 100, i % 500, CAST(i AS TEXT), 'text ' || i, 'r', 0.5, ${ts("i")}, ${ts("i")} FROM n`;
+  return [
+    `${n(MESSAGES)} INSERT INTO chat_messages (chat_id, message_id, date, user_id, thread_id,
+       root_message_id, message_text, message_type, message_category, created_at)
+     SELECT CASE WHEN i % 10 = 0 THEN ${B} ELSE ${A} END, CAST(i AS TEXT), ${ts("i * 7")}, 100 + i % 50,
+       i % 3, CAST(i % 100 AS TEXT), 'message ' || i, 'text', 'user', ${ts("i * 7")} FROM n`,
+    `${n(ROWS / 2)} INSERT INTO chat_users (chat_id, user_id, username, full_name, created_at, updated_at)
+     SELECT ${A}, i, 'u' || i, 'User ' || i, ${ts("i")}, ${ts("i")} FROM n`,
+    `${n(ROWS / 2)} INSERT INTO chat_users (chat_id, user_id, username, full_name, created_at, updated_at)
+     SELECT -i, CASE WHEN i % 500 = 0 THEN 7 ELSE 100000 + i END, 'u', 'User', ${ts("i")}, ${ts("i")} FROM n`,
+    `${n(ROWS)} INSERT INTO chat_info (chat_id, title, type, created_at, updated_at)
+     SELECT -i, 'chat ' || i, CASE WHEN i % 1000 = 0 THEN 'group' ELSE 'private' END, ${ts("i")}, ${ts("i")} FROM n`,
+    spamRows("spam_messages"),
+    spamRows("ham_messages"),
+    `${n(ROWS)} INSERT INTO delayed_tasks (id, delayed_ts, function, kwargs, is_done, created_at, updated_at)
+     SELECT 't' || i, i, 'f', '{}', i % 1000 <> 0, ${ts("i")}, ${ts("i")} FROM n`,
+    `${n(ROWS)} INSERT INTO cache_storage (namespace, key, value, updated_at)
+     SELECT 'ns' || (i % 10), 'k' || i, 'v', ${ts("i")} FROM n`,
+    `${n(ROWS)} INSERT INTO chat_settings (chat_id, key, value, created_at, updated_at)
+     SELECT -(i % 2000), 'k' || i, 'v', ${ts("i")}, ${ts("i")} FROM n`,
+  ];
+}
+
+/** Every statement of every repository, by name (a batch's steps as `batch/n`). */
+function everyStatement(): Map<string, Exclude<Query, { kind: "batch" }>> {
+  const out = new Map<string, Exclude<Query, { kind: "batch" }>>();
+  const add = (q: Query) => {
+    if (q.kind !== "batch") out.set(q.name ?? q.sql, q);
+    else for (const [i, s] of q.steps.entries()) out.set(`${q.name}/${i}`, s.query as RunQuery);
+  };
+  const repositories = [
+    cache.cacheStorage,
+    ...cache.typedCaches.values(),
+    chats,
+    media,
+    messages,
+    settings,
+    chatSettings,
+    userData,
+    spam,
+    ham,
+    summaries,
+    tasks,
+    users,
+  ];
+  for (const repo of repositories) {
+    for (const q of Object.values(repo)) {
+      if (q !== null && typeof q === "object" && "kind" in q) add(q as Query);
+    }
+  }
+  for (let k = 0; k < 8; k++) add(messages.since(!!(k & 1), !!(k & 2), !!(k & 4)));
+  add(users.list(false));
+  add(users.list(true));
+  return out;
+}
+
+const BIG = [
+  "chat_messages",
+  "chat_users",
+  "chat_info",
+  "spam_messages",
+  "ham_messages",
+  "delayed_tasks",
+  "cache_storage",
+  "chat_settings",
+];
+
+describe("plans (SQLite)", () => {
+  const db = new Database(":memory:");
+  migrateSqlite(db, "plans");
+  db.transaction(() => {
+    for (const s of fillSql((sec) => `datetime(1700000000 + ${sec}, 'unixepoch')`)) db.run(s);
+  })();
+  const statements = everyStatement();
+
+  test("the fixture is large and every repository statement is checked", () => {
+    const count = (t: string) =>
+      (db.query(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+    expect(count("chat_messages")).toBe(MESSAGES);
+    for (const t of BIG.slice(1)) expect(count(t)).toBeGreaterThanOrEqual(ROWS);
+    expect(statements.size).toBeGreaterThan(50);
+  });
+
+  for (const [name, query] of statements) {
+    test(`${name}: no scan of a large table`, () => {
+      const n = (query.sql.match(/\?/g) ?? []).length;
+      // without sqlite_stat tables the plan does not depend on the values bound
+      const plan = db.query(`EXPLAIN QUERY PLAN ${query.sql}`).all(...Array(n).fill(1)) as {
+        detail: string;
+      }[];
+      const lines = plan.map((p) => p.detail);
+      const limited = /\bLIMIT\b/i.test(query.sql);
+      const scans = lines.filter((d) => {
+        const m = /^SCAN (\w+)(?: AS \w+)?( USING (?:COVERING )?INDEX)?/.exec(d);
+        if (!m || !BIG.includes(m[1] as string) || WHOLE_TABLE.has(name)) return false;
+        // an index walked in the query's order, stopped by LIMIT, reads only the rows returned
+        return !(m[2] && limited && !lines.some((l) => l.includes("TEMP B-TREE")));
+      });
+      expect({ name, scans }).toEqual({ name, scans: [] });
+      if (TOP_N.test(name)) {
+        expect({ name, sort: lines.filter((l) => l.includes("TEMP B-TREE")) }).toEqual({
+          name,
+          sort: [],
+        });
+      }
+    });
+  }
+});
+
+/** The per-message reads, with values of the right types for PostgreSQL. */
+const TS = "2023-11-15 00:00:00";
+const PG_READS: [string, Query, Params][] = [
+  ["messages.byId", messages.byId, [A, "5"]],
+  ["messages.byUser", messages.byUser, [A, 101, 100]],
+  ["messages.byRoot", messages.byRoot, [A, "7", null, null]],
+  ...Array.from({ length: 8 }, (_, k): [string, Query, Params] => {
+    const q = messages.since(!!(k & 1), !!(k & 2), !!(k & 4));
+    const s = k & 1 ? TS : null;
+    const t = k & 2 ? "2023-12-01 00:00:00" : null;
+    const th = k & 4 ? 1 : null;
+    return [q.name ?? "", q, [A, s, s, t, t, th, th, null, null, 100]];
+  }),
+  ["users.get", users.get, [A, 5]],
+  ["users.byUsername", users.byUsername, [A, "u5"]],
+  ["users.list", users.list(false), [A, null, null, 100]],
+  ["users.list[seenSince]", users.list(true), [A, TS, TS, 100]],
+  ["users.chatsOf", users.chatsOf, [7]],
+  ["chats.info", chats.info, [A]],
+  ["chats.groups", chats.groups, []],
+  ["chatSettings.all", chatSettings.all, [-5]],
+  ["cacheStorage.get", cache.cacheStorage.get, ["ns1", "k11"]],
+  ["spam.byText", spam.byText, ["text 5"]],
+  ["spam.byUser", spam.byUser, [A, 5]],
+  ["spam.recent", spam.recent, [100]],
+  ["tasks.pending", tasks.pending, []],
+];
+
+type PlanNode = { "Node Type": string; "Relation Name"?: string; Plans?: PlanNode[] };
+const nodes = (p: PlanNode): PlanNode[] => [p, ...(p.Plans ?? []).flatMap(nodes)];
+
+describe.skipIf(!runPg)("plans (PostgreSQL)", () => {
+  afterAll(closePgAdmin);
+
+  test("the per-message reads use an index: no sequential scan of a large table, no sort of a whole chat", async () => {
+    await using schema = await pgSchema();
+    const source = new PostgresSource(pgSourceConfig("plans", schema.url));
+    await source._ready();
+    await source.close();
+    const sql = new SQL({ url: schema.url, max: 1 });
+    try {
+      for (const s of fillSql(
+        (sec) => `timestamptz '2023-11-14 22:13:20+00' + ${sec} * interval '1 second'`,
+      ))
+        await sql.unsafe(s);
+      await sql.unsafe("ANALYZE");
+      const problems: string[] = [];
+      for (const [name, query, params] of PG_READS) {
+        if (query.kind === "batch") continue;
+        const text = numberPlaceholders(query.pg ?? query.sql);
+        const [row] = (await sql.unsafe(`EXPLAIN (FORMAT JSON) ${text}`, params as never[])) as {
+          "QUERY PLAN": [{ Plan: PlanNode }];
+        }[];
+        const all = nodes((row as { "QUERY PLAN": [{ Plan: PlanNode }] })["QUERY PLAN"][0].Plan);
+        for (const node of all) {
+          if (node["Node Type"] === "Seq Scan" && BIG.includes(node["Relation Name"] ?? ""))
+            problems.push(`${name}: Seq Scan on ${node["Relation Name"]}`);
+          if (TOP_N.test(name) && node["Node Type"] === "Sort") problems.push(`${name}: Sort`);
+        }
+      }
+      expect(problems).toEqual([]);
+    } finally {
+      await sql.close();
+    }
+  }, 60_000);
+});
