@@ -30,18 +30,22 @@ const PW_KEY = "kEyA@kEyB:kEyC/kEyD%kEyE#kEyF";
 const PW_ENV = "eNvA@eNvB:eNvC/eNvD%eNvE#eNvF";
 /** Written into the URL with a bare `@`: the parser (and the client) split at the last one. */
 const PW_BARE = "rAwA@rAwB";
+/** As a `password=` query parameter. */
+const PW_QUERY = "qPaA@qPaB:qPaC/qPaD%qPaE#qPaF";
 const ENV_VAR = "CHATDB_SECRETS_TEST_PW";
 
 /** Every spelling of every password that must never be printed. */
 const FORBIDDEN = [
   ...new Set(
-    [PW_URL, PW_DOWN, PW_KEY, PW_ENV, PW_BARE].flatMap((pw) => {
+    [PW_URL, PW_DOWN, PW_KEY, PW_ENV, PW_BARE, PW_QUERY].flatMap((pw) => {
       const u = new URL("postgres://u@h/x");
       u.password = pw;
       return [pw, encodeURIComponent(pw), u.password, encodeURI(pw), pw.split("@").pop() as string];
     }),
   ),
-  ...["sEc", "kEy", "eNv", "rAw"].flatMap((m) => ["A", "B", "C", "D", "E", "F"].map((x) => m + x)),
+  ...["sEc", "kEy", "eNv", "rAw", "qPa"].flatMap((m) =>
+    ["A", "B", "C", "D", "E", "F"].map((x) => m + x),
+  ),
 ].filter((f) => f.length >= 4);
 
 /** What a test printed, emitted or threw, by where it came from. */
@@ -172,6 +176,11 @@ type = "postgres"
 url = "postgres://postgres:${encodeURIComponent(PW_DOWN)}@127.0.0.1:${urls.mutePort}/mute"
 timeout = 1
 
+[database.sources.query]     # nothing listens; the password as a query parameter
+type = "postgres"
+url = "postgres://postgres@127.0.0.1:1/test?sslmode=disable&password=${encodeURIComponent(PW_QUERY)}"
+timeout = 1
+
 [database.sources.local]     # SQLite, for archive
 path = "local.db"
 
@@ -265,7 +274,7 @@ describe.skipIf(!runPg)("secrets: no password in any output", () => {
       await record(captured, `read ${id}`, () => db.getChatSettings(id));
       await record(captured, `write ${id}`, () => db.setChatSetting(id, "lang", "en"));
     }
-    for (const dataSource of ["pg", "pgkey", "envpg", "down", "gone", "mute", "nowhere"]) {
+    for (const dataSource of ["pg", "pgkey", "envpg", "down", "gone", "mute", "query", "nowhere"]) {
       await record(captured, `explain dataSource ${dataSource}`, () => db.explain({ dataSource }));
       await record(captured, `read dataSource ${dataSource}`, () =>
         db.getAllGroupChats({ dataSource }),
