@@ -46,11 +46,13 @@ export function parseConfig(text: string, options: ParseOptions = {}): ResolvedC
     doc = parseToml(text) as Table;
   } catch (e) {
     if (e instanceof TomlError) {
+      // The TOML error quotes the lines around the mistake, which may hold a password: the
+      // cause keeps its reason, line and column, not that excerpt.
       const first = e.message.split("\n")[0] ?? e.message;
       throw new DatabaseError(
         "CONFIG_PARSE",
         `config ${where}:${e.line}:${e.column}: ${first.replace(/^Invalid TOML document: /, "")}`,
-        { cause: e },
+        { cause: Object.assign(new SyntaxError(first), { line: e.line, column: e.column }) },
       );
     }
     throw new DatabaseError("CONFIG_PARSE", `config ${where}: ${String(e)}`, { cause: e });
