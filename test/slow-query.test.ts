@@ -6,10 +6,12 @@
  */
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import { DatabaseWrapper, type SlowQuery } from "../src/index.ts";
 import { expectCode, seedDatabase, tempDir, writeConfig } from "./helpers.ts";
 
 const CHAT = -1001000000042;
+const CLI = join(import.meta.dir, "../scripts/cli.ts");
 const ROWS = 200_000;
 
 /** A file with chatdb's schema, 200k messages in one chat, and none of chatdb's indexes. */
@@ -56,6 +58,23 @@ readonly = true
       slowMs: 20,
       logger: { warn: (m) => warnings.push(m) },
     });
+    // health says which calls will scan there, and on how big a table
+    const scans = db.health().sources.find((h) => h.name === "other")?.scans;
+    expect(scans?.find((t) => t.table === "chat_messages")).toMatchObject({ rows: ROWS });
+    expect(scans?.flatMap((t) => t.calls)).toContain("getChatMessagesSince");
+    expect(db.health().sources.find((h) => h.name === "primary")?.scans).toEqual([]);
+    // and so does `chatdb check`, as a note (exit 0)
+    const check = Bun.spawnSync([process.execPath, CLI, "check", config, "--json"]);
+    expect(check.exitCode).toBe(0);
+    const report = JSON.parse(check.stdout.toString()) as {
+      sources: { name: string; notes: string[]; scans: unknown[] }[];
+    };
+    const other = report.sources.find((r) => r.name === "other");
+    expect(other?.notes.join("\n")).toContain(
+      "chat_messages (≈200,000 rows): getChatMessagesSince",
+    );
+    expect(report.sources.find((r) => r.name === "primary")?.scans).toEqual([]);
+
     const slow: SlowQuery[] = [];
     db.on("slowQuery", (e) => slow.push(e));
 

@@ -8,6 +8,7 @@ import type { SQL } from "bun";
 import { redactUrl } from "../../src/_internal/redact.ts";
 import type { ResolvedConfig, SourceConfig, SyncConfig } from "../../src/config/types.ts";
 import { DatabaseError } from "../../src/errors.ts";
+import { describeUnindexed, type UnindexedTable } from "../../src/schema/indexes.ts";
 import { LATEST_VERSION } from "../../src/schema/migrations.ts";
 import { PostgresSource } from "../../src/sources/postgres-source.ts";
 import {
@@ -48,6 +49,8 @@ export interface SourceReport {
   /** Each makes `check`/`status` exit 1. */
   problems: string[];
   notes: string[];
+  /** Large tables without chatdb's indexes on a readonly source: the calls that scan them. */
+  scans: UnindexedTable[];
 }
 
 export interface SyncReport {
@@ -80,6 +83,7 @@ export async function inspectSource(s: SourceConfig, withCounts: boolean): Promi
     counts: null,
     problems: [],
     notes: [],
+    scans: [],
   };
   if (s.type === "postgres") await inspectPostgres(s, r, withCounts);
   else await inspectSqlite(s, r, withCounts);
@@ -137,6 +141,7 @@ async function inspectSqlite(s: SourceConfig, r: SourceReport, withCounts: boole
       r.reason = health.reason;
     }
     schemaNotes(s, r);
+    scanNotes(s, health.scans, r);
     if (withCounts) {
       const db = source._connection();
       const tables = new Set(
@@ -159,6 +164,16 @@ async function inspectSqlite(s: SourceConfig, r: SourceReport, withCounts: boole
   }
 }
 
+/** What a readonly source will scan for want of chatdb's indexes: a note, not a problem. */
+function scanNotes(s: SourceConfig, scans: UnindexedTable[], r: SourceReport): void {
+  // a writable source gets the indexes it lacks at its next open
+  if (!s.readonly || scans.length === 0) return;
+  r.scans = scans;
+  r.notes.push(
+    `without chatdb's indexes these calls scan a large table: ${describeUnindexed(scans)}`,
+  );
+}
+
 /**
  * Connects as the library does, but as a readonly source (a schema-version probe, never a
  * migration; the server refuses writes): `timeout` seconds to connect, as many again to answer.
@@ -173,6 +188,7 @@ async function inspectPostgres(s: SourceConfig, r: SourceReport, withCounts: boo
       source = new PostgresSource({ ...s, readonly: true, mode: "readonly" });
       await source._ready();
       r.schemaVersion = source.health().schemaVersion;
+      scanNotes(s, source.health().scans, r);
       if (withCounts) r.counts = await countRowsPg(source._sql());
       answered = true;
     })();

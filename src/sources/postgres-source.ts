@@ -25,6 +25,7 @@ import { redactUrl } from "../_internal/redact.ts";
 import { requireBun } from "../_internal/runtime.ts";
 import type { SourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
+import { unindexedCallsPg } from "../schema/indexes.ts";
 import { gapsReason, type MigrationReport } from "../schema/migrate.ts";
 import {
   diagnoseMismatchPg,
@@ -123,6 +124,7 @@ export class PostgresSource implements Source {
       // never migrated: an older or foreign schema is shown as degraded, naming what is missing
       this.#status.schemaVersion = await readSchemaVersionPg(pool);
       this.#schemaGaps = gapsReason(this.#status.schemaVersion, await schemaGapsPg(pool));
+      this.#status.scans = await unindexedCallsPg(pool);
       return;
     }
     this.migration = await migratePg(pool, this.name);

@@ -1,7 +1,7 @@
 /** What the wrapper needs from a source, whatever its engine. */
 import type { SourceConfig } from "../config/types.ts";
 import type { DatabaseError } from "../errors.ts";
-import type { IndexReport } from "../schema/indexes.ts";
+import type { IndexReport, UnindexedTable } from "../schema/indexes.ts";
 import type { Params, Query, ResultOf } from "./query.ts";
 
 /**
@@ -24,6 +24,12 @@ export interface SourceHealth {
   lastChange: Date;
   /** `settings['db-migration-version']`, or null when unknown (no settings table, unavailable). */
   schemaVersion: number | null;
+  /**
+   * Calls that will scan a large table (≥ 10k rows) here, for want of chatdb's indexes: a
+   * readonly file chatdb cannot index (another bot's, an archive made elsewhere). Empty when
+   * none; `chatdb check` prints them. Each such call also shows up in `slowQuery` when slow.
+   */
+  scans: UnindexedTable[];
 }
 
 /** A call that took longer than `slowMs` (see {@link SourceHooks.slow}). */

@@ -35,6 +35,7 @@ import {
   INLINE_INDEX_ROWS,
   type IndexReport,
   missingIndexesSqlite,
+  unindexedCallsSqlite,
 } from "../schema/indexes.ts";
 import {
   diagnoseMismatch,
@@ -343,6 +344,7 @@ export class SqliteSource implements Source {
   #checkSchema(db: Database): void {
     const reason = gapsReason(this.#status.schemaVersion, schemaGaps(db));
     this.#status.set(reason ? "degraded" : "ok", reason);
+    this.#status.scans = unindexedCallsSqlite(db);
   }
 
   #statIdentity(): FileIdentity | null {

@@ -1,5 +1,6 @@
 /** The state every source reports in `db.health()`, kept the same way by each engine. */
 import type { SourceConfig } from "../config/types.ts";
+import type { UnindexedTable } from "../schema/indexes.ts";
 import type { SourceHealth, SourceState } from "./source.ts";
 
 export class SourceStatus {
@@ -8,6 +9,8 @@ export class SourceStatus {
   reason: string;
   lastChange = new Date();
   schemaVersion: number | null = null;
+  /** Large tables a readonly source lacks chatdb's indexes on, and the calls that scan them. */
+  scans: UnindexedTable[] = [];
 
   constructor(state: SourceState, reason: string) {
     this.state = state;
@@ -35,6 +38,7 @@ export class SourceStatus {
       reason: this.reason,
       lastChange: this.lastChange,
       schemaVersion: this.schemaVersion,
+      scans: this.scans,
     };
   }
 }
