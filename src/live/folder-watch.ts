@@ -6,7 +6,8 @@
  * and a slow safety poll catches whatever was still missed. Callers make `fire` idempotent.
  */
 import { statSync } from "node:fs";
-import { watch as chokidarWatch, type FSWatcher } from "chokidar";
+import type { FSWatcher } from "chokidar";
+import { chokidarLoaded, loadChokidar } from "../_internal/chokidar.ts";
 
 /** chokidar's per-path throttle window for "change" events. */
 const CHOKIDAR_THROTTLE_MS = 50;
@@ -27,6 +28,7 @@ export interface FolderWatchOptions<K> {
 
 export class FolderWatch<K> {
   #watcher: FSWatcher | null = null;
+  #closed = false;
   #folders = new Set<string>();
   /** Each watched folder's inode: a folder replaced by another (mv cfg.new cfg) is re-watched. */
   readonly #inodes = new Map<string, number>();
@@ -86,7 +88,15 @@ export class FolderWatch<K> {
     for (const f of add) this.#inodes.set(f, inodeOf(f));
     if (this.#watcher === null) {
       if (want.size === 0) return this.#ready;
-      const w = chokidarWatch([...want], { depth: 0, ignoreInitial: true, persistent: true });
+      const chokidar = chokidarLoaded();
+      if (chokidar === undefined) {
+        // the first watch loads chokidar; then the folders wanted by then are watched
+        this.#ready = loadChokidar().then(() =>
+          this.#closed ? undefined : this.set(this.#folders),
+        );
+        return this.#ready;
+      }
+      const w = chokidar.watch([...want], { depth: 0, ignoreInitial: true, persistent: true });
       this.#watcher = w;
       w.on("all", (_event, path) => this.#event(path));
       w.on("error", (e) => this.#options.onError(e));
@@ -114,6 +124,7 @@ export class FolderWatch<K> {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     if (this.#poll) clearInterval(this.#poll);
     clearInterval(this.#folderCheck);
     this.#echo.cancel();

@@ -23,7 +23,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { type FSWatcher, watch } from "chokidar";
+import type { FSWatcher } from "chokidar";
+import { loadChokidar } from "../_internal/chokidar.ts";
 import { SafeEmitter } from "../_internal/emitter.ts";
 import { tempPathFor } from "../_internal/fs.ts";
 import type { SyncConfig } from "../config/types.ts";
@@ -124,16 +125,20 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
     this.#takeLock();
     const cleaned = cleanStaleTemps(this.config.to);
     if (cleaned.length > 0) this.emit("cleaned", { name: this.config.name, paths: cleaned });
-    if (this.#watch) {
-      // The folder, not the file: a file watch goes silent after rename-over (notes).
-      this.#watcher = watch(dirname(this.config.from), { depth: 0, ignoreInitial: true });
-      this.#watcher.on("all", (_event, path) => {
-        if (path.startsWith(this.config.from)) this.#schedule(0);
-      });
-      // An "error" nobody listens to would throw and kill the sidecar: report it; polling goes on.
-      this.#watcher.on("error", (e) => this.#report(e, "watch"));
-    }
+    if (this.#watch) void loadChokidar().then(({ watch }) => this.#startWatch(watch));
     this.tick();
+  }
+
+  /** Events shorten the wait for a change; the poll alone would find it too. */
+  #startWatch(watch: typeof import("chokidar").watch): void {
+    if (this.#closing) return;
+    // The folder, not the file: a file watch goes silent after rename-over (notes).
+    this.#watcher = watch(dirname(this.config.from), { depth: 0, ignoreInitial: true });
+    this.#watcher.on("all", (_event, path) => {
+      if (path.startsWith(this.config.from)) this.#schedule(0);
+    });
+    // An "error" nobody listens to would throw and kill the sidecar: report it; polling goes on.
+    this.#watcher.on("error", (e) => this.#report(e, "watch"));
   }
 
   /** One poll: reopen on replacement, publish if changed and the interval allows. */
