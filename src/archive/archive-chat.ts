@@ -23,7 +23,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:
 import { dirname } from "node:path";
 import { replaceAtomically, tempPathFor, writeFileAtomically } from "../_internal/fs.ts";
 import { setChatMapping } from "../config/edit-mapping.ts";
-import type { ResolvedConfig, SourceConfig } from "../config/types.ts";
+import type { SourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { migrateSqlite } from "../schema/migrate.ts";
 import { immutableUri } from "../sources/sqlite-source.ts";

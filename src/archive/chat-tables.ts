@@ -94,10 +94,12 @@ export function copyInBatches(
   chatId: number,
   onBatch: (rows: number) => void,
 ): void {
-  const key = keyColumns(db, table, src);
+  // chat_id is fixed by the WHERE: walk the rest of the key (so the index range is used)
+  const full = keyColumns(db, table, src);
+  const key = full.filter((k) => k !== "chat_id");
   const base = copySql(table, cols, src, dst);
   // no key to walk (or one row per chat): one statement
-  if (key.length === 0 || !key.every((k) => cols.includes(k)) || key.join() === "chat_id") {
+  if (key.length === 0 || !full.every((k) => cols.includes(k))) {
     onBatch(db.run(base, [chatId]).changes);
     return;
   }
