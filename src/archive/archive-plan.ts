@@ -12,7 +12,7 @@ import type { ResolvedConfig, SourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { readSchemaVersion } from "../schema/migrate.ts";
 import { LATEST_VERSION } from "../schema/migrations.ts";
-import { headerJournalMode, immutableUri } from "../sources/sqlite-source.ts";
+import { foreignWalHazard, headerJournalMode, immutableUri } from "../sources/sqlite-source.ts";
 import { CHAT_TABLES, columnsOf, countSql } from "./chat-tables.ts";
 
 /** One chat to move. */
@@ -111,6 +111,7 @@ function planChats(options: PlanOptions, target: SourceConfig, log: Map<number, 
         `chat ${chatId} routes to ${from.name}, a readonly live source (another program's database): archiving maps it to ${target.name}, and the messages that program writes for it from then on will no longer be seen. Pass --force to archive it anyway`,
       );
     }
+    assertReadable(from);
     const rows = chatRows(from, chatId);
     if (rows === 0 && mapped) {
       skipped.push({
@@ -144,6 +145,8 @@ function planInactive(
     if (from.type !== "sqlite" || from.path === ":memory:" || from.name === target.name) continue;
     if (options.from !== undefined && from.name !== options.from) continue;
     if (!existsSync(from.path)) continue;
+    // the scan reads immutable when nobody has the file open: it creates nothing
+    const hazard = from.mode === "readonly" ? foreignWalHazard(from.path) : undefined;
     const inactive = withReader(from, (db) => {
       if (columnsOf(db, "main", "chat_messages").length === 0) return [];
       const rows = db
@@ -156,7 +159,12 @@ function planInactive(
     for (const chatId of inactive) {
       const home = config.chatMapping.get(chatId) ?? config.defaultSource;
       // rows left behind by an interrupted run (mapped, not yet deleted) are finished too
-      const mapped = home === target.name && log.get(chatId) === from.name;
+      // (only with --delete: without it they stay in the source by design)
+      const mapped =
+        home === target.name &&
+        log.get(chatId) === from.name &&
+        options.delete === true &&
+        !from.readonly;
       if (home !== from.name && !mapped) continue; // not this chat's source: not its rows
       if (!mapped && from.readonly && !options.force) {
         skipped.push({
@@ -166,6 +174,10 @@ function planInactive(
               ? `skipped: it routes to ${from.name}, a readonly live source (another program's database); --force archives it, and that program's new messages for it will then no longer be seen`
               : `skipped: it routes to ${from.name}, a readonly archive; --force moves it`,
         });
+        continue;
+      }
+      if (!mapped && hazard !== undefined) {
+        skipped.push({ chatId, reason: `skipped: source ${from.name}: ${hazard}` });
         continue;
       }
       jobs.push({
@@ -244,6 +256,16 @@ function assertOwnTarget(target: SourceConfig): void {
     );
   } finally {
     probe?.close(false);
+  }
+}
+
+/** Reading another program's live WAL file as another user would break its writes (see foreignWalHazard). */
+function assertReadable(from: SourceConfig): void {
+  const hazard = from.mode === "readonly" ? foreignWalHazard(from.path) : undefined;
+  if (hazard !== undefined) {
+    throw new DatabaseError("SOURCE_UNAVAILABLE", `archive: source ${from.name}: ${hazard}`, {
+      source: from.name,
+    });
   }
 }
 
