@@ -19,15 +19,15 @@ commands:
                                               where a call would go and why
   status <config> [--json]                    health of each source and sync snapshot
   migrate <config>                            bring writable sources to the latest schema
-  archive <config> --chat ID[,ID...] --to SOURCE [--from SOURCE] [--delete] [--force]
-  archive <config> --inactive-days N --to SOURCE [--from SOURCE] [--delete] [--vacuum] [--force]
+  archive <config> --chat ID[,ID...] --to SOURCE [--from SOURCE] [--delete [--vacuum]] [--force]
+  archive <config> --inactive-days N --to SOURCE [--from SOURCE] [--delete [--vacuum]] [--force]
                                               move chats (given, or every chat with no message
                                               for N days) into an archive this bot owns: a
                                               writable source or a readonly immutable one.
                                               --chat may repeat. --force: archive a chat with
                                               no rows, or one read from another bot's live
                                               (readonly) source. --vacuum: VACUUM each source
-                                              after --delete
+                                              deleted from
   sync <config> [--once] [--poll MS] [--watch]
                                               publish [sync.*] snapshots until SIGINT/SIGTERM
 

@@ -259,6 +259,16 @@ describe("archive --inactive-days", () => {
     expect(again.out).toContain("nothing to archive");
   }, 30_000);
 
+  test("usage: --chat or --inactive-days (one of them), --vacuum only with --delete", async () => {
+    await using dir = tempDir();
+    const config = await fixture(dir);
+    const before = snapshot(dir);
+    expect(archive(config, "--chat", "1", "--inactive-days", "3", "--to", "cold").code).toBe(2);
+    expect(archive(config, "--inactive-days", "x", "--to", "cold").code).toBe(2);
+    expect(archive(config, "--chat", "1", "--to", "cold", "--vacuum").code).toBe(2);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
   test("a list of chats moves in one run with one config edit", async () => {
     await using dir = tempDir();
     await seedDatabase(dir.file("primary.db"), async (db) => {
