@@ -37,7 +37,7 @@ export class Progress {
     const filled = Math.round(ratio * width);
     const bar = `${"#".repeat(filled)}${"-".repeat(width - filled)}`;
     const line = `[${bar}] ${String(Math.round(ratio * 100)).padStart(3)}% ${label}`;
-    if (line === this.#drawn) return;
+    if (line === this.#drawn && done < total) return; // the last count is always drawn
     process.stderr.write(`\r\x1b[2K${line} ${Math.min(done, total)}/${total}`);
     this.#drawn = line;
   }

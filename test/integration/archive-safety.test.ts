@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadConfig } from "../../src/config/load.ts";
 import { seedDatabase, tempDir, writeConfig } from "../helpers.ts";
 import { chatdb, chatRows, seedChat } from "./cli-helpers.ts";
+import { CLI } from "./sidecar-helpers.ts";
 
 const TOML = `[database]
 default_source = "primary"
@@ -184,6 +185,50 @@ describe("archive needs --force for a chat with no rows or one read from a live 
     expect(vac.code).toBe(0);
     expect(vac.out).toContain("vacuumed primary: 0 bytes still free");
   });
+});
+
+const scriptBin = Bun.which("script"); // util-linux: runs a command on a pseudo-terminal
+
+describe.skipIf(scriptBin === null)("archive progress on a terminal", () => {
+  test("one bar over rows: it moves batch by batch through copy and delete, up to 100 %", async () => {
+    await using dir = tempDir();
+    await seedDatabase(dir.file("primary.db"), (db) => seedChat(db, MINE, 1));
+    const db = new Database(dir.file("primary.db"));
+    const insert = db.prepare(
+      "INSERT INTO chat_messages (chat_id, message_id, date, user_id, message_text) VALUES (?, ?, ?, ?, ?)",
+    );
+    db.transaction(() => {
+      for (let i = 1; i < 30_000; i++) insert.run(MINE, `x${i}`, "2020-01-01 00:00:00", 7, "m");
+    })();
+    insert.finalize();
+    db.close();
+    const config = writeConfig(dir.path, TOML);
+    const command = [
+      process.execPath,
+      CLI,
+      "archive",
+      config,
+      "--chat",
+      String(MINE),
+      "--to",
+      "cold",
+      "--delete",
+    ]
+      .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+      .join(" ");
+    const r = Bun.spawnSync([scriptBin as string, "-qec", command, "/dev/null"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const out = r.stdout.toString();
+    expect(r.exitCode).toBe(0);
+    const percents = [...out.matchAll(/\] +(\d+)% (copy|delete) rows/g)].map((m) => Number(m[1]));
+    expect(percents.length).toBeGreaterThanOrEqual(10); // 60k rows copied + deleted in 5k batches
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    expect(percents.at(-1)).toBe(100);
+    expect(out).toContain(`deleted 30007 rows of chat ${MINE} from primary`);
+    expect(out).toContain("100% delete rows 60014/60014");
+  }, 30_000);
 });
 
 describe("archive --inactive-days", () => {
