@@ -19,8 +19,15 @@ commands:
                                               where a call would go and why
   status <config> [--json]                    health of each source and sync snapshot
   migrate <config>                            bring writable sources to the latest schema
-  archive <config> --chat ID --to SOURCE [--from SOURCE] [--delete]
-                                              move one chat into an archive database
+  archive <config> --chat ID[,ID...] --to SOURCE [--from SOURCE] [--delete [--vacuum]] [--force]
+  archive <config> --inactive-days N --to SOURCE [--from SOURCE] [--delete [--vacuum]] [--force]
+                                              move chats (given, or every chat with no message
+                                              for N days) into an archive this bot owns: a
+                                              writable source or a readonly immutable one.
+                                              --chat may repeat. --force: archive a chat with
+                                              no rows, or one read from another bot's live
+                                              (readonly) source. --vacuum: VACUUM each source
+                                              deleted from
   sync <config> [--once] [--poll MS] [--watch]
                                               publish [sync.*] snapshots until SIGINT/SIGTERM
 
@@ -33,7 +40,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   status: ["json"],
   explain: ["json", "chat", "write", "source"],
   migrate: [],
-  archive: ["chat", "to", "from", "delete"],
+  archive: ["chat", "to", "from", "delete", "force", "inactive-days", "vacuum"],
   sync: ["once", "poll", "watch"],
 };
 
@@ -42,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const next = argv[i + 1];
-    if (argv[i] === "--chat" && next !== undefined && /^-\d+$/.test(next)) {
+    if (argv[i] === "--chat" && next !== undefined && /^-\d+(?:,[+-]?\d+)*$/.test(next)) {
       args.push(`--chat=${next}`);
       i++;
     } else args.push(argv[i] as string);
@@ -89,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
         return explain(
           config,
           {
-            chatId: values.chat === undefined ? undefined : chatId(values.chat),
+            chatId: values.chat === undefined ? undefined : oneChat(values.chat),
             write: values.write === true,
             dataSource: values.source,
           },
@@ -98,13 +105,21 @@ async function main(argv: string[]): Promise<number> {
       case "migrate":
         return await migrate(config);
       case "archive": {
-        if (values.chat === undefined) throw new UsageError("archive needs --chat ID");
+        const days = values["inactive-days"];
+        if ((values.chat === undefined) === (days === undefined))
+          throw new UsageError("archive needs --chat ID or --inactive-days N (one of them)");
         if (values.to === undefined) throw new UsageError("archive needs --to SOURCE");
+        if (days !== undefined && !(Number(days) >= 0))
+          throw new UsageError("--inactive-days must be a number of days >= 0");
+        if (values.vacuum && !values.delete) throw new UsageError("--vacuum goes with --delete");
         return archive(config, {
-          chatId: chatId(values.chat),
+          chats: values.chat?.flatMap((list) => list.split(",").map(chatId)),
+          inactiveDays: days === undefined ? undefined : Number(days),
           to: values.to,
           from: values.from,
           delete: values.delete === true,
+          force: values.force === true,
+          vacuum: values.vacuum === true,
         });
       }
       default: {
@@ -132,12 +147,15 @@ function parse(args: string[]) {
     options: {
       config: { type: "string" },
       json: { type: "boolean" },
-      chat: { type: "string" },
+      chat: { type: "string", multiple: true },
       write: { type: "boolean" },
       source: { type: "string" },
       to: { type: "string" },
       from: { type: "string" },
       delete: { type: "boolean" },
+      force: { type: "boolean" },
+      vacuum: { type: "boolean" },
+      "inactive-days": { type: "string" },
       once: { type: "boolean" },
       poll: { type: "string" },
       watch: { type: "boolean" },
@@ -151,6 +169,11 @@ function chatId(text: string): number {
   if (!Number.isSafeInteger(n))
     throw new UsageError(`--chat ${text}: expected a safe integer chat id`);
   return n;
+}
+
+function oneChat(texts: string[]): number {
+  if (texts.length !== 1 || texts[0]?.includes(",")) throw new UsageError("give one --chat ID");
+  return chatId(texts[0] as string);
 }
 
 /** Prints a typed error (code + message) and returns exit code 1. */

@@ -1,5 +1,5 @@
 /** `migrate`, `archive` and `sync`: the commands that write. */
-import { type ArchiveCheckpoint, archiveChat } from "../../src/archive/archive-chat.ts";
+import { type ArchiveCheckpoint, archiveChats } from "../../src/archive/archive-chat.ts";
 import type { ResolvedConfig } from "../../src/config/types.ts";
 import { DatabaseError } from "../../src/errors.ts";
 import type { MigrationReport } from "../../src/schema/migrate.ts";
@@ -58,45 +58,83 @@ export async function migrate(config: ResolvedConfig): Promise<number> {
   return failed === 0 ? EXIT.ok : EXIT.problems;
 }
 
-/** `archive`: move one chat into an archive source (see src/archive/archive-chat.ts). */
+/** `archive`: move chats into an archive source (see src/archive/archive-chat.ts). */
 export function archive(
   config: ResolvedConfig,
-  args: { chatId: number; to: string; from: string | undefined; delete: boolean },
+  args: {
+    chats: number[] | undefined;
+    inactiveDays: number | undefined;
+    to: string;
+    from: string | undefined;
+    delete: boolean;
+    force: boolean;
+    vacuum: boolean;
+  },
 ): number {
   const progress = new Progress();
-  // Test hook: CHATDB_ARCHIVE_KILL_AT=<checkpoint> kills this process there, as a crash would.
-  const killAt = process.env.CHATDB_ARCHIVE_KILL_AT as ArchiveCheckpoint | undefined;
-  const report = archiveChat({
+  // Test hook: CHATDB_ARCHIVE_KILL_AT=<checkpoint>[:N] kills this process there (the Nth time
+  // it is reached), as a crash would.
+  const [killAt, nth] = (process.env.CHATDB_ARCHIVE_KILL_AT ?? "").split(":");
+  let reached = 0;
+  const say = (line: string) => {
+    progress.clear();
+    process.stdout.write(`${line}\n`);
+  };
+  const report = archiveChats({
     config,
-    chatId: args.chatId,
+    chats: args.chats,
+    inactiveDays: args.inactiveDays,
     to: args.to,
     from: args.from,
     delete: args.delete,
-    onProgress: (p) =>
-      progress.update(p.table ? `${p.phase} ${p.table}` : p.phase, p.done, p.total),
-    checkpoint: (name) => {
-      if (name === killAt) process.kill(process.pid, "SIGKILL");
+    force: args.force,
+    vacuum: args.vacuum,
+    onProgress: (p) => progress.update(`${p.phase} rows`, p.done, p.total),
+    onChat: (c) => {
+      const rows = c.tables.reduce((n, t) => n + t.source, 0);
+      say(`copied ${rows} rows of chat ${c.chatId}: ${c.from} → ${c.to} (verified)`);
+    },
+    checkpoint: (name: ArchiveCheckpoint) => {
+      if (name === killAt && ++reached >= Number(nth ?? 1)) process.kill(process.pid, "SIGKILL");
     },
   });
   progress.done();
-  process.stdout.write(
-    `${table(
-      ["table", "source rows", "archive rows"],
-      report.tables.map((t) => [t.table, String(t.source), String(t.archive)]),
-    )}\n`,
-  );
-  const rows = report.tables.reduce((n, t) => n + t.source, 0);
-  process.stdout.write(
-    `copied ${rows} rows of chat ${report.chatId}: ${report.from} → ${report.to} (verified)\n`,
-  );
-  process.stdout.write(
-    report.mapping === "added"
-      ? `mapped chat ${report.chatId} to ${report.to} in ${config.file}\n`
-      : `chat ${report.chatId} was already mapped to ${report.to}\n`,
-  );
-  if (report.deleted !== null) {
-    process.stdout.write(
-      `deleted ${report.deleted} rows of chat ${report.chatId} from ${report.from}\n`,
+  for (const s of report.skipped) say(`chat ${s.chatId}: ${s.reason}`);
+  if (report.chats.length === 0) {
+    say(
+      args.inactiveDays === undefined
+        ? "nothing to archive"
+        : `nothing to archive: no other chat has been inactive for ${args.inactiveDays} days`,
+    );
+    return EXIT.ok;
+  }
+  const [only] = report.chats;
+  if (report.chats.length === 1 && only !== undefined) {
+    say(
+      table(
+        ["table", "source rows", "archive rows"],
+        only.tables.map((t) => [t.table, String(t.source), String(t.archive)]),
+      ),
+    );
+  }
+  const added = report.chats.filter((c) => c.mapping === "added").map((c) => c.chatId);
+  if (added.length > 0) {
+    say(
+      added.length === 1
+        ? `mapped chat ${added[0]} to ${report.to} in ${config.file}`
+        : `mapped ${added.length} chats to ${report.to} in ${config.file}: ${added.join(", ")}`,
+    );
+  }
+  for (const c of report.chats) {
+    if (c.mapping === "already") say(`chat ${c.chatId} was already mapped to ${report.to}`);
+    if (c.deleted !== null) say(`deleted ${c.deleted} rows of chat ${c.chatId} from ${c.from}`);
+  }
+  for (const r of report.reclaimable) {
+    const path = config.sources.find((s) => s.name === r.source)?.path ?? r.source;
+    say(
+      r.vacuumed
+        ? `vacuumed ${r.source}: ${r.bytes} bytes still free`
+        : `${r.source}: ${r.bytes} bytes (${(r.bytes / 1048576).toFixed(1)} MiB) are free pages the file keeps; give them back with --vacuum, or run VACUUM on ${path} later (it rewrites the file, best while the bot is idle)`,
     );
   }
   return EXIT.ok;

@@ -21,33 +21,36 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** A one-line progress bar on a terminal (stderr); plain lines when piped. */
+/** A one-line progress bar on a terminal (stderr), redrawn when the percentage moves; silent when piped. */
 export class Progress {
   readonly #tty: boolean;
-  #drawn = false;
+  #drawn = "";
 
   constructor(tty = process.stderr.isTTY === true) {
     this.#tty = tty;
   }
 
   update(label: string, done: number, total: number): void {
-    if (!this.#tty) {
-      process.stderr.write(`${label}: ${done}/${total}\n`);
-      return;
-    }
+    if (!this.#tty) return;
     const width = 30;
     const ratio = total === 0 ? 1 : Math.min(1, done / total);
     const filled = Math.round(ratio * width);
     const bar = `${"#".repeat(filled)}${"-".repeat(width - filled)}`;
-    process.stderr.write(
-      `\r\x1b[2K[${bar}] ${String(Math.round(ratio * 100)).padStart(3)}% ${label} ${done}/${total}`,
-    );
-    this.#drawn = true;
+    const line = `[${bar}] ${String(Math.round(ratio * 100)).padStart(3)}% ${label}`;
+    if (line === this.#drawn && done < total) return; // the last count is always drawn
+    process.stderr.write(`\r\x1b[2K${line} ${Math.min(done, total)}/${total}`);
+    this.#drawn = line;
+  }
+
+  /** Erases the bar so a line can be printed; the next update draws it again. */
+  clear(): void {
+    if (this.#drawn !== "") process.stderr.write("\r\x1b[2K");
+    this.#drawn = "";
   }
 
   done(): void {
-    if (this.#drawn) process.stderr.write("\n");
-    this.#drawn = false;
+    if (this.#drawn !== "") process.stderr.write("\n");
+    this.#drawn = "";
   }
 }
 

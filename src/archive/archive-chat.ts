@@ -1,59 +1,66 @@
 /**
- * Moves one chat's rows from its current source into an archive database, in an order that
- * survives being killed at any point:
+ * Moves chats' rows from their current sources into an archive database, in an order that
+ * survives being killed at any point (archive-plan.ts first decides, writing nothing, what
+ * moves and refuses targets this bot does not own):
  *
- * 1. copy — one transaction on the archive: copy every per-chat table (INSERT OR REPLACE),
- *    check that every source row has an identical archive row, log where the chat came from,
- *    commit. An immutable archive (which bots read with `immutable=1`, so it must never change
- *    in place) is copied to a temp file, changed there and renamed over the old one.
- * 2. map — `<chatId> = "<archive>"` goes into the TOML's chat_mapping (atomic file replace).
- * 3. delete (optional) — one transaction on the source deletes only rows that have an
+ * 1. copy — per chat, one transaction on the archive: copy every per-chat table in row batches
+ *    (INSERT OR REPLACE), check that every source row has an identical archive row, log where
+ *    the chat came from (chatdb_archive_log), commit. An immutable archive (which bots read with
+ *    `immutable=1`, so it must never change in place) is copied to a temp file once per run,
+ *    changed there and renamed over the old one after the last chat.
+ * 2. map — one edit of the TOML's chat_mapping for all chats (atomic file replace).
+ * 3. delete (optional) — per chat, one transaction on the source deletes only rows that have an
  *    identical copy in the archive; rows the bot wrote or changed since the copy are copied
  *    again and the delete repeated.
  *
  * A kill before 1 commits leaves no trace but a temp file (removed by the next run); between
- * 1 and 2, the rows exist twice and the chat still routes to its source; between 2 and 3, the
- * rerun finds the source in the archive's log and finishes. No step loses a row.
+ * 1 and 2, the rows exist twice and the chats still route to their sources (the rerun copies
+ * them again); between 2 and 3, the rerun finds each source in the archive's log and finishes.
+ * No step loses a row.
  */
 import { constants, Database } from "bun:sqlite";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { replaceAtomically, tempPathFor, writeFileAtomically } from "../_internal/fs.ts";
 import { setChatMapping } from "../config/edit-mapping.ts";
-import type { ResolvedConfig, SourceConfig } from "../config/types.ts";
+import type { SourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { migrateSqlite } from "../schema/migrate.ts";
 import { immutableUri } from "../sources/sqlite-source.ts";
 import { cleanStaleTemps } from "../sync/snapshot.ts";
 import {
+  type ArchiveJob,
+  type ArchiveSkip,
+  type PlanOptions,
+  planArchive,
+} from "./archive-plan.ts";
+import {
   CHAT_TABLES,
-  copySql,
+  copyInBatches,
+  count as countRows,
   countSql,
-  deleteCopiedSql,
+  deleteInBatches,
   missingSql,
   sharedColumns,
 } from "./chat-tables.ts";
 
 /** Points an interruption test can stop at. */
-export type ArchiveCheckpoint = "mid-copy" | "copied" | "mapped" | "mid-delete";
+export type ArchiveCheckpoint = "mid-copy" | "chat-copied" | "copied" | "mapped" | "mid-delete";
 
 export interface ArchiveProgress {
   phase: "copy" | "verify" | "map" | "delete";
-  table?: string;
+  chatId?: number | undefined;
+  /** Rows copied plus rows deleted so far, over the whole run. */
   done: number;
   total: number;
 }
 
-export interface ArchiveOptions {
-  config: ResolvedConfig;
-  chatId: number;
-  /** The archive source's name (a configured SQLite source). */
-  to: string;
-  /** Where the rows are; default: where the chat routes now (or the archive's log on rerun). */
-  from?: string | undefined;
-  /** Delete the chat's rows from `from` after the copy is verified and mapped. */
-  delete?: boolean | undefined;
+export interface ArchiveOptions extends PlanOptions {
+  /** Run VACUUM on each source rows were deleted from. */
+  vacuum?: boolean | undefined;
   onProgress?: ((p: ArchiveProgress) => void) | undefined;
+  /** One finished chat (copied and verified). */
+  onChat?: ((c: ArchiveChatReport) => void) | undefined;
   /** Called at each checkpoint; tests use it to kill the process there. */
   checkpoint?: ((name: ArchiveCheckpoint) => void) | undefined;
 }
@@ -66,105 +73,105 @@ export interface ArchiveTableReport {
   archive: number;
 }
 
-export interface ArchiveReport {
+export interface ArchiveChatReport {
   chatId: number;
   from: string;
   to: string;
   tables: ArchiveTableReport[];
   /** "added": this run mapped the chat; "already": it was mapped before. */
   mapping: "added" | "already";
-  /** Rows deleted from the source; null without `delete`. */
+  /** Rows deleted from the source; null when not deleted. */
   deleted: number | null;
+}
+
+export interface ArchiveReport {
+  to: string;
+  chats: ArchiveChatReport[];
+  skipped: ArchiveSkip[];
+  /** Per source rows were deleted from: bytes VACUUM would give back (0 once vacuumed). */
+  reclaimable: { source: string; bytes: number; vacuumed: boolean }[];
 }
 
 const LOG_DDL = `CREATE TABLE IF NOT EXISTS chatdb_archive_log (
   chat_id INTEGER PRIMARY KEY, from_source TEXT NOT NULL, from_path TEXT NOT NULL,
   rows INTEGER NOT NULL, archived_at TIMESTAMP NOT NULL)`;
 
-/** Archives one chat; see the module comment for the order of steps and why. */
-export function archiveChat(options: ArchiveOptions): ArchiveReport {
-  const { config, chatId } = options;
-  const file = config.file;
-  if (file === undefined) throw invalid("archive needs a config file to add the chat mapping to");
-  const target = sqliteSource(config, options.to, "--to");
-  const home = config.chatMapping.get(chatId) ?? config.defaultSource;
-  const alreadyMapped = home === target.name;
+/** Archives the planned chats; see the module comment for the order of steps and why. */
+export function archiveChats(options: ArchiveOptions): ArchiveReport {
+  const { target, jobs, skipped } = planArchive(options);
+  const file = options.config.file as string;
+  const anyDelete = jobs.some((j) => j.delete);
+  const progress = {
+    done: 0,
+    total: jobs.reduce((n, j) => n + j.rows * (j.delete ? 2 : 1), 0),
+    report(phase: ArchiveProgress["phase"], chatId?: number) {
+      options.onProgress?.({ phase, chatId, done: this.done, total: this.total });
+    },
+  };
+  const reports = new Map<number, ArchiveChatReport>();
+  if (jobs.length === 0) return { to: target.name, chats: [], skipped, reclaimable: [] };
 
-  let fromName = options.from;
-  if (!alreadyMapped && fromName !== undefined && fromName !== home) {
-    throw invalid(`chat ${chatId} routes to ${home}, not ${fromName}; its rows are there`);
-  }
-  if (alreadyMapped) fromName ??= readLog(target, chatId);
-  else fromName ??= home;
-  if (fromName === undefined) {
-    throw invalid(
-      `chat ${chatId} already maps to ${target.name} and the archive has no record of its source; pass --from SOURCE`,
-    );
-  }
-  const from = sqliteSource(config, fromName, "--from");
-  if (from.name === target.name) throw invalid("--from and --to name the same source");
-  if (!existsSync(from.path)) {
-    throw new DatabaseError(
-      "SOURCE_UNAVAILABLE",
-      `source ${from.name}: ${from.path} does not exist`,
-      {
-        source: from.name,
-      },
-    );
-  }
-  if (options.delete && from.readonly) {
-    throw new DatabaseError(
-      "READONLY_SOURCE",
-      `source ${from.name} is readonly: archive can copy from it but not --delete`,
-      { source: from.name, chatId },
-    );
-  }
-
-  const tables = copyChat(from, target, chatId, options);
+  copyJobs(target, jobs, options, progress, (job, tables) => {
+    const r: ArchiveChatReport = {
+      chatId: job.chatId,
+      from: job.from.name,
+      to: target.name,
+      tables,
+      mapping: job.mapped ? "already" : "added",
+      deleted: null,
+    };
+    reports.set(job.chatId, r);
+    options.onChat?.(r);
+  });
   options.checkpoint?.("copied");
 
-  if (!alreadyMapped) {
-    const text = readFileSync(file, "utf8");
-    const edited = setChatMapping(text, chatId, target.name, { baseDir: dirname(file), file });
-    writeFileAtomically(file, edited);
-    options.onProgress?.({ phase: "map", done: 1, total: 1 });
+  const unmapped = jobs.filter((j) => !j.mapped);
+  if (unmapped.length > 0) {
+    let text = readFileSync(file, "utf8");
+    for (const j of unmapped) {
+      text = setChatMapping(text, j.chatId, target.name, { baseDir: dirname(file), file });
+    }
+    writeFileAtomically(file, text);
+    progress.report("map");
     options.checkpoint?.("mapped");
   }
 
-  let deleted: number | null = null;
-  if (options.delete) {
-    deleted = 0;
-    // Rows the bot wrote after the copy (before it saw the new mapping) are copied again.
-    for (let round = 0; ; round++) {
-      const r = deleteCopied(from, target, chatId, options);
-      deleted += r.deleted;
-      if (r.remaining === 0) break;
-      if (round === 2) {
-        throw new DatabaseError(
-          "QUERY_FAILED",
-          `source ${from.name}: ${r.remaining} rows of chat ${chatId} keep changing; is the bot still writing to it? Rerun archive later`,
-          { source: from.name, chatId },
+  const reclaimable: ArchiveReport["reclaimable"] = [];
+  if (anyDelete) {
+    for (const from of new Set(jobs.filter((j) => j.delete).map((j) => j.from))) {
+      for (const job of jobs.filter((j) => j.delete && j.from === from)) {
+        (reports.get(job.chatId) as ArchiveChatReport).deleted = deleteJob(
+          target,
+          job,
+          options,
+          progress,
         );
       }
-      copyChat(from, target, chatId, options);
+      reclaimable.push(reclaim(from, options.vacuum === true));
     }
   }
   return {
-    chatId,
-    from: from.name,
     to: target.name,
-    tables,
-    mapping: alreadyMapped ? "already" : "added",
-    deleted,
+    chats: jobs.map((j) => reports.get(j.chatId) as ArchiveChatReport),
+    skipped,
+    reclaimable,
   };
 }
 
-function copyChat(
-  from: SourceConfig,
+type Progress = {
+  done: number;
+  total: number;
+  report(phase: ArchiveProgress["phase"], chatId?: number): void;
+};
+
+/** Step 1 for every job: one archive connection (one temp copy for an immutable archive). */
+function copyJobs(
   target: SourceConfig,
-  chatId: number,
+  jobs: readonly ArchiveJob[],
   options: ArchiveOptions,
-): ArchiveTableReport[] {
+  progress: Progress,
+  onCopied: (job: ArchiveJob, tables: ArchiveTableReport[]) => void,
+): void {
   // A bot may be reading an immutable archive right now: build the next version aside.
   const aside = target.mode === "immutable";
   const work = aside ? tempPathFor(target.path) : target.path;
@@ -179,53 +186,63 @@ function copyChat(
       work,
       constants.SQLITE_OPEN_READWRITE | constants.SQLITE_OPEN_CREATE | constants.SQLITE_OPEN_URI,
     );
-    let report: ArchiveTableReport[];
     try {
       db.run(`PRAGMA busy_timeout = ${Math.round(target.timeout * 1000)}`);
       db.run(`PRAGMA journal_mode = ${aside ? "DELETE" : "WAL"}`);
       migrateSqlite(db, target.name);
       db.run(LOG_DDL);
-      db.run("ATTACH DATABASE ? AS src", [sourceUri(from)]);
-      report = copyInTransaction(db, from, chatId, options);
-      db.run("DETACH DATABASE src");
+      for (const from of new Set(jobs.map((j) => j.from))) {
+        db.run("ATTACH DATABASE ? AS src", [sourceUri(from)]);
+        try {
+          for (const job of jobs.filter((j) => j.from === from)) {
+            onCopied(job, copyInTransaction(db, job, options, progress));
+            options.checkpoint?.("chat-copied");
+          }
+        } finally {
+          db.run("DETACH DATABASE src");
+        }
+      }
     } finally {
       db.close(false);
     }
     if (aside) replaceAtomically(work, target.path);
-    return report;
   } catch (e) {
     if (aside) rmSync(work, { force: true });
     throw wrap(e, target.name, "copy");
   }
 }
 
-/** The copy, the check and the log row: one transaction on the archive (main). */
+/** The copy, the check and the log row of one chat: one transaction on the archive (main). */
 function copyInTransaction(
   db: Database,
-  from: SourceConfig,
-  chatId: number,
+  job: ArchiveJob,
   options: ArchiveOptions,
+  progress: Progress,
 ): ArchiveTableReport[] {
+  const { chatId } = job;
   // Deferred BEGIN: IMMEDIATE would try to write-lock the attached source too, and the copy
   // must only ever read it (one WAL read snapshot for the whole transaction).
   db.run("BEGIN");
   try {
     const plan = CHAT_TABLES.map((table) => {
       const cols = sharedColumns(db, table, "src", "main");
-      const n = cols.includes("chat_id") ? count(db, countSql(table, "src"), chatId) : 0;
+      const n = cols.includes("chat_id") ? countRows(db, countSql(table, "src"), chatId) : 0;
       return { table, cols, n };
     }).filter((p) => p.cols.includes("chat_id"));
     const total = plan.reduce((sum, p) => sum + p.n, 0);
-    let done = 0;
+    // the plan counted before this snapshot: keep the bar's total honest
+    progress.total += (total - job.rows) * (job.delete ? 2 : 1);
+    job.rows = total;
     for (const [i, p] of plan.entries()) {
-      db.run(copySql(p.table, p.cols, "src", "main"), [chatId]);
-      done += p.n;
-      options.onProgress?.({ phase: "copy", table: p.table, done, total });
+      copyInBatches(db, p.table, p.cols, "src", "main", chatId, (n) => {
+        progress.done += n;
+        progress.report("copy", chatId);
+      });
       if (i === Math.floor(plan.length / 2)) options.checkpoint?.("mid-copy");
     }
     const report: ArchiveTableReport[] = [];
     for (const p of plan) {
-      const missing = count(db, missingSql(p.table, p.cols, "src", "main"), chatId);
+      const missing = countRows(db, missingSql(p.table, p.cols, "src", "main"), chatId);
       if (missing !== 0) {
         throw new DatabaseError(
           "QUERY_FAILED",
@@ -236,14 +253,14 @@ function copyInTransaction(
       report.push({
         table: p.table,
         source: p.n,
-        archive: count(db, countSql(p.table, "main"), chatId),
+        archive: countRows(db, countSql(p.table, "main"), chatId),
       });
     }
-    options.onProgress?.({ phase: "verify", done: total, total });
+    progress.report("verify", chatId);
     db.run(
       `INSERT OR REPLACE INTO chatdb_archive_log (chat_id, from_source, from_path, rows, archived_at)
        VALUES (?, ?, ?, ?, ?)`,
-      [chatId, from.name, from.path, total, new Date().toISOString()],
+      [chatId, job.from.name, job.from.path, total, new Date().toISOString()],
     );
     db.run("COMMIT");
     return report;
@@ -253,13 +270,38 @@ function copyInTransaction(
   }
 }
 
+/** Step 3 for one chat; rows the bot wrote after the copy are copied again (3 rounds at most). */
+function deleteJob(
+  target: SourceConfig,
+  job: ArchiveJob,
+  options: ArchiveOptions,
+  progress: Progress,
+): number {
+  let deleted = 0;
+  for (let round = 0; ; round++) {
+    const r = deleteCopied(target, job, options, progress);
+    deleted += r.deleted;
+    if (r.remaining === 0) return deleted;
+    if (round === 2) {
+      throw new DatabaseError(
+        "QUERY_FAILED",
+        `source ${job.from.name}: ${r.remaining} rows of chat ${job.chatId} keep changing; is the bot still writing to it? Rerun archive later`,
+        { source: job.from.name, chatId: job.chatId },
+      );
+    }
+    progress.total += 2 * r.remaining;
+    copyJobs(target, [{ ...job, rows: r.remaining }], options, progress, () => {});
+  }
+}
+
 /** Deletes the chat's source rows that have an identical archive copy; one transaction. */
 function deleteCopied(
-  from: SourceConfig,
   target: SourceConfig,
-  chatId: number,
+  job: ArchiveJob,
   options: ArchiveOptions,
+  progress: Progress,
 ): { deleted: number; remaining: number } {
+  const { from, chatId } = job;
   const db = new Database(from.path, constants.SQLITE_OPEN_READWRITE | constants.SQLITE_OPEN_URI);
   try {
     db.run(`PRAGMA busy_timeout = ${Math.round(from.timeout * 1000)}`);
@@ -272,11 +314,17 @@ function deleteCopied(
     try {
       let deleted = 0;
       for (const [i, p] of plan.entries()) {
-        deleted += db.run(deleteCopiedSql(p.table, p.cols, "arch"), [chatId]).changes;
-        options.onProgress?.({ phase: "delete", table: p.table, done: i + 1, total: plan.length });
+        deleteInBatches(db, p.table, p.cols, "arch", chatId, (n) => {
+          deleted += n;
+          progress.done += n;
+          progress.report("delete", chatId);
+        });
         if (i === Math.floor(plan.length / 2)) options.checkpoint?.("mid-delete");
       }
-      const remaining = plan.reduce((s, p) => s + count(db, countSql(p.table, "main"), chatId), 0);
+      const remaining = plan.reduce(
+        (s, p) => s + countRows(db, countSql(p.table, "main"), chatId),
+        0,
+      );
       db.run("COMMIT");
       return { deleted, remaining };
     } catch (e) {
@@ -290,42 +338,24 @@ function deleteCopied(
   }
 }
 
-/** The source the archive's log says chat `chatId` came from, if the archive exists. */
-function readLog(target: SourceConfig, chatId: number): string | undefined {
-  if (!existsSync(target.path)) return undefined;
-  const db = new Database(
-    immutableUri(target.path),
-    constants.SQLITE_OPEN_READONLY | constants.SQLITE_OPEN_URI,
-  );
+/** Free pages left by the delete (freelist_count × page_size), or VACUUM to give them back. */
+function reclaim(from: SourceConfig, vacuum: boolean): ArchiveReport["reclaimable"][number] {
+  const db = new Database(from.path, constants.SQLITE_OPEN_READWRITE);
   try {
-    const has = db
-      .query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chatdb_archive_log'")
-      .get();
-    if (!has) return undefined;
-    const row = db
-      .query("SELECT from_source FROM chatdb_archive_log WHERE chat_id = ?")
-      .get(chatId) as {
-      from_source: string;
-    } | null;
-    return row?.from_source;
+    db.run(`PRAGMA busy_timeout = ${Math.round(from.timeout * 1000)}`);
+    const free = () => {
+      const pages = (db.query("PRAGMA freelist_count").get() as { freelist_count: number })
+        .freelist_count;
+      const size = (db.query("PRAGMA page_size").get() as { page_size: number }).page_size;
+      return pages * size;
+    };
+    if (vacuum) db.run("VACUUM");
+    return { source: from.name, bytes: free(), vacuumed: vacuum };
+  } catch (e) {
+    throw wrap(e, from.name, vacuum ? "vacuum" : "free-space check");
   } finally {
     db.close(false);
   }
-}
-
-function sqliteSource(config: ResolvedConfig, name: string, flag: string): SourceConfig {
-  const s = config.sources.find((c) => c.name === name);
-  if (s === undefined) {
-    throw new DatabaseError(
-      "UNKNOWN_SOURCE",
-      `${flag} ${name}: no such source (configured: ${config.sources.map((c) => c.name).join(", ")})`,
-      { source: name },
-    );
-  }
-  if (s.type !== "sqlite" || s.path === ":memory:") {
-    throw invalid(`${flag} ${name}: archive works on SQLite files only`);
-  }
-  return s;
 }
 
 /** URI to ATTACH a source read-only: immutable files as immutable, live ones `mode=ro`. */
@@ -333,12 +363,6 @@ function sourceUri(s: SourceConfig): string {
   const uri = immutableUri(s.path);
   return s.mode === "immutable" ? uri : uri.replace(/\?immutable=1$/, "?mode=ro");
 }
-
-function count(db: Database, sql: string, chatId: number): number {
-  return (db.query(sql).get(chatId) as { n: number }).n;
-}
-
-const invalid = (message: string) => new DatabaseError("INVALID_ARGUMENT", `archive: ${message}`);
 
 function wrap(e: unknown, source: string, during: string): DatabaseError {
   if (e instanceof DatabaseError) return e;
