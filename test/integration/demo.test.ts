@@ -69,23 +69,6 @@ describe("npm run demo", () => {
   });
 });
 
-describe("the example bot", () => {
-  test("stores messages, answers /stats, follows a config edit mid-run, removes its folder", async () => {
-    const { out, err, code } = await run("examples/bot/run.ts");
-    expect(err).toBe("");
-    expect(code).toBe(0);
-    expect(out).toContain("bot → Book club 2021: this chat is archived (archive, read-only)");
-    const stats = out.split("bot → Football: stats for Ann").slice(1);
-    expect(stats).toHaveLength(2);
-    expect(stats[0]).toContain("this chat is stored in: primary (rule: default)");
-    expect(stats[0]).toContain("Football [primary], Dev chat [primary], Book club 2021 [archive]");
-    expect(stats[1]).toContain("this chat is stored in: busy (rule: chatMapping)");
-    expect(stats[1]).toContain("Football [busy], Dev chat [primary], Book club 2021 [archive]");
-    expect(stats[1]).toContain("group chats: 3 (busy: 1, primary: 1, archive: 1)");
-    expect(existsSync(workDir(out))).toBe(false);
-  });
-});
-
 describe("README", () => {
   test("its TOML examples are valid configs", async () => {
     const readme = await Bun.file(join(ROOT, "README.md")).text();
