@@ -1,5 +1,5 @@
 /**
- * `bun run soak [--duration SECONDS] [--rate TX_PER_SEC] [--journal wal|delete|both]
+ * `npm run soak -- [--duration SECONDS] [--rate TX_PER_SEC] [--journal wal|delete|both]
  *   [--busy-timeout MS] [--dir FOLDER]`
  *
  * The live writer soak: for each journal mode, the writer alone, then the writer with chatdb

@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parseConfig } from "../../src/index.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
@@ -66,24 +65,5 @@ describe("npm run demo", () => {
     expect(alive(pid)).toBe(false);
     expect(out).toContain("Cleaned up");
     expect(existsSync(workDir(out))).toBe(false);
-  });
-});
-
-describe("README", () => {
-  test("its TOML examples are valid configs", async () => {
-    const readme = await Bun.file(join(ROOT, "README.md")).text();
-    const blocks = [...readme.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
-    expect(blocks.length).toBeGreaterThanOrEqual(2);
-    const full = parseConfig(blocks[0] as string, { baseDir: "/srv/bot" });
-    expect(full.sources.map((s) => `${s.name}:${s.mode}`)).toEqual([
-      "primary:read-write",
-      "archive:immutable",
-      "other_bot:readonly",
-      "analytics:read-write",
-    ]);
-    expect(full.sync).toHaveLength(1);
-    // the Postgres snippet is one source table: give it the [database] around it
-    const pg = parseConfig(`[database]\n${blocks[1]}`, { baseDir: "/srv/bot" });
-    expect(pg.sources[0]).toMatchObject({ type: "postgres", readonly: true, maxConnections: 5 });
   });
 });
