@@ -12,7 +12,7 @@
  * The blocks are applied in README order in one temp folder, as a reader following the README
  * would, with `chatdb` resolving to this checkout (node_modules/chatdb → the repository).
  * A run's stdout must be the `// prints: …` comments of its block, in order (`<n>` = a number),
- * and its stderr empty.
+ * and its stderr empty. Every ts block, fragments included, must also typecheck.
  */
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
@@ -157,6 +157,34 @@ describe("README.md", () => {
         db.close();
       }
     }
+  });
+
+  test("its ts samples (run and fragment) typecheck under bun init's tsconfig", async () => {
+    await using dir = tempDir("chatdb-readme-tsc-");
+    symlinkSync(join(ROOT, "node_modules"), dir.file("node_modules")); // bun's types, grammY
+    const files = readmeBlocks()
+      .filter((b) => b.lang === "ts")
+      .map((b, i) => {
+        const file = `${b.kind === "run" ? b.name : `fragment-${i}`}.ts`;
+        writeFileSync(dir.file(file), b.body);
+        return file;
+      });
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    const tsconfig = JSON.parse(
+      readFileSync(
+        join(import.meta.dir, "integration/fixtures/consumer/tsconfig.bun-init.json"),
+        "utf8",
+      ),
+    );
+    tsconfig.compilerOptions.paths = { chatdb: [join(ROOT, "src/index.ts")] };
+    tsconfig.files = files;
+    writeFileSync(dir.file("tsconfig.json"), JSON.stringify(tsconfig));
+    const tsc = Bun.spawnSync([join(ROOT, "node_modules/.bin/tsc"), "-p", dir.path], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(`${tsc.stdout}${tsc.stderr}`).toBe("");
+    expect(tsc.exitCode).toBe(0);
   });
 
   test("its reference configs are valid", () => {
