@@ -1,5 +1,5 @@
 /**
- * `bun run soak [--duration SECONDS] [--rate TX_PER_SEC] [--journal wal|delete|both]
+ * `npm run soak -- [--duration SECONDS] [--rate TX_PER_SEC] [--journal wal|delete|both]
  *   [--busy-timeout MS] [--dir FOLDER]`
  *
  * The live writer soak: for each journal mode, the writer alone, then the writer with chatdb
@@ -55,6 +55,11 @@ for (const r of results) {
   console.log(
     `| ${r.journal} | ${r.withReader ? "yes" : "no"} | ${w.txPerSec} | ${w.errors}${w.errors ? ` ${JSON.stringify(w.errorCodes)}` : ""} | ${ms(w.latencyMs.p50)} / ${ms(w.latencyMs.p99)} / ${ms(w.latencyMs.max)} | ${rd ? rd.reads : "—"} | ${rd ? rd.errors : "—"} | ${rd ? rd.torn : "—"} | ${rd ? `${rd.missedCommits} (staleness p99 ${ms(rd.stalenessMs.p99)} ms)` : "—"} | ${rd ? `${ms(rd.newestSeenAgeMs.p50)} / ${ms(rd.newestSeenAgeMs.p99)} / ${ms(rd.newestSeenAgeMs.max)}` : "—"} |`,
   );
+}
+for (const r of results.filter((r) => r.writer.errors > 0)) {
+  const phase = `${r.journal}${r.withReader ? ", chatdb reading" : ""}`;
+  console.log(`writer errors (${phase}), first ${r.writer.errorExamples.length}:`);
+  for (const e of r.writer.errorExamples) console.log(`  ${e}`);
 }
 const bad = results.filter(
   (r) => r.reader && (r.reader.errors > 0 || r.reader.torn > 0 || !r.reader.sawLast),

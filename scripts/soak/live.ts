@@ -22,6 +22,8 @@ export interface WriterResult {
   txPerSec: number;
   errors: number;
   errorCodes: Record<string, number>;
+  /** the first few failures' messages (the writer prints nothing but its result line) */
+  errorExamples: string[];
   vacuums: number;
   latencyMs: { p50: number; p99: number; max: number };
 }

@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parseConfig } from "../../src/index.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
@@ -66,41 +65,5 @@ describe("npm run demo", () => {
     expect(alive(pid)).toBe(false);
     expect(out).toContain("Cleaned up");
     expect(existsSync(workDir(out))).toBe(false);
-  });
-});
-
-describe("the example bot", () => {
-  test("stores messages, answers /stats, follows a config edit mid-run, removes its folder", async () => {
-    const { out, err, code } = await run("examples/bot/run.ts");
-    expect(err).toBe("");
-    expect(code).toBe(0);
-    expect(out).toContain("bot → Book club 2021: this chat is archived (archive, read-only)");
-    const stats = out.split("bot → Football: stats for Ann").slice(1);
-    expect(stats).toHaveLength(2);
-    expect(stats[0]).toContain("this chat is stored in: primary (rule: default)");
-    expect(stats[0]).toContain("Football [primary], Dev chat [primary], Book club 2021 [archive]");
-    expect(stats[1]).toContain("this chat is stored in: busy (rule: chatMapping)");
-    expect(stats[1]).toContain("Football [busy], Dev chat [primary], Book club 2021 [archive]");
-    expect(stats[1]).toContain("group chats: 3 (busy: 1, primary: 1, archive: 1)");
-    expect(existsSync(workDir(out))).toBe(false);
-  });
-});
-
-describe("README", () => {
-  test("its TOML examples are valid configs", async () => {
-    const readme = await Bun.file(join(ROOT, "README.md")).text();
-    const blocks = [...readme.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
-    expect(blocks.length).toBeGreaterThanOrEqual(2);
-    const full = parseConfig(blocks[0] as string, { baseDir: "/srv/bot" });
-    expect(full.sources.map((s) => `${s.name}:${s.mode}`)).toEqual([
-      "primary:read-write",
-      "archive:immutable",
-      "other_bot:readonly",
-      "analytics:read-write",
-    ]);
-    expect(full.sync).toHaveLength(1);
-    // the Postgres snippet is one source table: give it the [database] around it
-    const pg = parseConfig(`[database]\n${blocks[1]}`, { baseDir: "/srv/bot" });
-    expect(pg.sources[0]).toMatchObject({ type: "postgres", readonly: true, maxConnections: 5 });
   });
 });

@@ -133,6 +133,7 @@ describe.skipIf(!AS_ROOT)("never harm the other bot", () => {
       busyTimeoutMs: 0,
     });
     // an owner that waits (busy_timeout 5 s) never fails; one that does not wait is reported
+    expect(withTimeout.writer.errorExamples).toEqual([]);
     expect(withTimeout.writer.errors).toBe(0);
     expect(without.reader?.errors).toBe(0);
     expect(without.reader?.torn).toBe(0);

@@ -51,11 +51,12 @@ describe("sidecar sync", () => {
       sidecar.exited,
     ]);
     const published = out.split("\n").filter((l) => l.includes(" published ")).length;
-    console.log(
-      `writer commit latency (10k padding rows, ~1 ms between commits): without sidecar p50 ${fmtMs(baseline.p50)} p99 ${fmtMs(baseline.p99)} (${baseline.commits} commits); ` +
-        `with sidecar (interval 50 ms) p50 ${fmtMs(withSidecar.p50)} p99 ${fmtMs(withSidecar.p99)} (${withSidecar.commits} commits); ` +
-        `${published} snapshots published, ${stats.snapshots} read`,
-    );
+    if (process.env.CHATDB_REPORT)
+      console.log(
+        `writer commit latency (10k padding rows, ~1 ms between commits): without sidecar p50 ${fmtMs(baseline.p50)} p99 ${fmtMs(baseline.p99)} (${baseline.commits} commits); ` +
+          `with sidecar (interval 50 ms) p50 ${fmtMs(withSidecar.p50)} p99 ${fmtMs(withSidecar.p99)} (${withSidecar.commits} commits); ` +
+          `${published} snapshots published, ${stats.snapshots} read`,
+      );
 
     expect(code).toBe(0);
     expect(out).toContain("SIGTERM: stopped cleanly");
