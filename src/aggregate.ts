@@ -5,6 +5,7 @@
  * unless `strict`.
  */
 import { DatabaseError } from "./errors.ts";
+import type { Router } from "./routing.ts";
 import type { Params, Query } from "./sources/query.ts";
 import type { Source } from "./sources/source.ts";
 import type { AggregateOptions } from "./types.ts";
@@ -12,8 +13,11 @@ import type { AggregateOptions } from "./types.ts";
 /** How one aggregated method merges rows. */
 export interface MergeRule<T> {
   key: (row: T) => string | number;
-  /** The source the row's data belongs to today. */
-  home: (row: T) => string;
+  /**
+   * The source the row's data belongs to, by the captured generation's `router` (a reload
+   * during a PostgreSQL source's await must not mix the new chat map with the old sources).
+   */
+  home: (row: T, router: Router) => string;
   /** The query's own ORDER BY, so one source or many read the same. */
   order: (a: T, b: T) => number;
   limit?: number;
@@ -24,7 +28,7 @@ export type Report = (source: string, error: DatabaseError, operation: string) =
 
 /** Every source's rows, merged by `rule`. */
 export async function aggregate<T extends { readonly dataSource: string }>(
-  sources: ReadonlyMap<string, Source>,
+  { sources, router }: { sources: ReadonlyMap<string, Source>; router: Router },
   query: Query<T[]>,
   params: Params,
   opts: AggregateOptions | undefined,
@@ -50,7 +54,10 @@ export async function aggregate<T extends { readonly dataSource: string }>(
       const k = key(row);
       const seen = winners.get(k);
       // `dataSource` tells where a copy came from; home is worked out only on a collision.
-      if (seen === undefined || (home(row) === row.dataSource && home(seen) !== seen.dataSource)) {
+      if (
+        seen === undefined ||
+        (home(row, router) === row.dataSource && home(seen, router) !== seen.dataSource)
+      ) {
         winners.set(k, row);
       }
     }

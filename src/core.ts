@@ -303,7 +303,7 @@ export class WrapperCore extends SafeEmitter<WrapperEvents> {
     if (opts?.dataSource !== undefined)
       return Promise.resolve(this.read(undefined, opts, query, params) as T[]);
     this.assertOpen();
-    return this.#track(aggregate(this.gen.sources, query, params, opts, rule, this.#report));
+    return this.#track(aggregate(this.gen, query, params, opts, rule, this.#report));
   }
 
   /** The first non-null match, default source first, then config order. */

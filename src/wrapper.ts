@@ -25,6 +25,7 @@ import {
 } from "./_internal/values.ts";
 import { WrapperCore, type WrapperOptions } from "./core.ts";
 import { DatabaseError } from "./errors.ts";
+import type { Router } from "./routing.ts";
 import { cacheStorage, typedCaches } from "./repositories/cache.ts";
 import { chats } from "./repositories/chats.ts";
 import { MEDIA_UPDATABLE, media } from "./repositories/media.ts";
@@ -371,7 +372,7 @@ export class DatabaseWrapper extends WrapperCore {
   /** Chat records: one per chat id, from the chat's home source, by chat id (as the SQL). */
   readonly #byChat = {
     key: (c: ChatInfo) => c.chatId,
-    home: (c: ChatInfo) => this.gen.router.home(c.chatId),
+    home: (c: ChatInfo, router: Router) => router.home(c.chatId),
     order: (a: ChatInfo, b: ChatInfo) => a.chatId - b.chatId,
   };
 
@@ -725,7 +726,7 @@ export class DatabaseWrapper extends WrapperCore {
     const max = limit(opts?.limit, 1000);
     return this.aggregate(spam.recent, [max], opts, {
       key: (s) => `${s.chatId}\u0000${s.userId}\u0000${s.messageId}`,
-      home: (s) => this.gen.router.home(s.chatId),
+      home: (s, router) => router.home(s.chatId),
       // spam.recent's ORDER BY: created_at DESC, chat_id, user_id, message_id
       order: (a, b) =>
         time(b.createdAt) - time(a.createdAt) ||
@@ -762,10 +763,9 @@ export class DatabaseWrapper extends WrapperCore {
    * sources; the default source's copy wins.
    */
   async getCacheStorage(opts?: AggregateOptions): Promise<CacheStorageEntry[]> {
-    const home = this.gen.router.config.defaultSource;
     return this.aggregate(cacheStorage.all, [], opts, {
       key: (e) => `${e.namespace}\u0000${e.key}`,
-      home: () => home,
+      home: (_, router) => router.config.defaultSource,
       // cacheStorage.all's ORDER BY: updated_at DESC, namespace, key
       order: (a, b) =>
         time(b.updatedAt) - time(a.updatedAt) ||

@@ -34,6 +34,46 @@ function record(db: DatabaseWrapper, warnings: string[]) {
 }
 
 describe.skipIf(!runPg)("postgres sources, live", () => {
+  test("an aggregate spanning a Postgres await keeps its generation's chat map: a reload meanwhile does not change which copy wins", async () => {
+    await using dir = tempDir();
+    await using pg = await pgSchema();
+    const chat = -1001000000555;
+    // the same chat in both SQLite sources, each copy titled after its source
+    for (const name of ["one", "two"]) {
+      await seedDatabase(dir.file(`${name}.db`), async (w) => {
+        await w.updateChatInfo(chat, { type: "group", title: name });
+        await w.updateChatUser(chat, 42, "u", "U");
+      });
+    }
+    const toml = (home: string) => `[database]
+default_source = "pg"
+[database.sources.pg]
+${pgKeys(pg.url)}
+[database.sources.one]
+path = "one.db"
+readonly = true
+[database.sources.two]
+path = "two.db"
+readonly = true
+[database.chat_mapping]
+${chat} = "${home}"
+`;
+    const configPath = writeConfig(dir.path, toml("one"));
+    await using db = new DatabaseWrapper({ configPath });
+    expect((await db.getUserChats(42)).map((c) => [c.title, c.dataSource])).toEqual([
+      ["one", "one"],
+    ]);
+    // started on generation 1 (home: one); the Postgres source is asked first, and while its
+    // answer is on the way the config moves the chat's home to two
+    const during = db.getUserChats(42);
+    writeFileSync(configPath, toml("two"));
+    expect(await db.reload()).toBe(2);
+    expect((await during).map((c) => [c.title, c.dataSource])).toEqual([["one", "one"]]);
+    expect((await db.getUserChats(42)).map((c) => [c.title, c.dataSource])).toEqual([
+      ["two", "two"],
+    ]);
+  });
+
   test("reload moves the primary SQLite → Postgres A → Postgres B: in-flight queries finish, no read fails, routing follows", async () => {
     await using dir = tempDir();
     await using a = await pgSchema();
