@@ -25,7 +25,6 @@ import {
 } from "./_internal/values.ts";
 import { WrapperCore, type WrapperOptions } from "./core.ts";
 import { DatabaseError } from "./errors.ts";
-import type { Router } from "./routing.ts";
 import { cacheStorage, typedCaches } from "./repositories/cache.ts";
 import { chats } from "./repositories/chats.ts";
 import { MEDIA_UPDATABLE, media } from "./repositories/media.ts";
@@ -35,6 +34,7 @@ import { ham, spam } from "./repositories/spam.ts";
 import { csid, summaries } from "./repositories/summaries.ts";
 import { tasks } from "./repositories/tasks.ts";
 import { users } from "./repositories/users.ts";
+import type { Router } from "./routing.ts";
 import type {
   AggregateOptions,
   CacheEntry,

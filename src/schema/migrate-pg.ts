@@ -12,11 +12,13 @@ import type { MigrationReport } from "./migrate.ts";
 import { expectedSchema, gapsIn } from "./migrate.ts";
 import {
   ddl,
+  driveAsync,
   LAST_RUN_KEY,
   LATEST_VERSION,
   MIGRATIONS,
   type Migration,
-  migrationRules,
+  type MigrationStep,
+  migrationPlan,
   SETTINGS_DDL,
   VERSION_KEY,
 } from "./migrations.ts";
@@ -48,35 +50,24 @@ export async function migratePg(
   source: string,
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<MigrationReport> {
-  const latest = migrationRules.latest(migrations);
   const from = await sql.begin(async (tx) => {
     await tx.unsafe(LOCK);
     await tx.unsafe(ddl(SETTINGS_DDL, "pg"));
     return (await readSchemaVersionPg(tx)) ?? 0;
   });
-  migrationRules.assertNotNewer(source, from, latest);
-  const applied: MigrationReport["applied"] = [];
-  let to = from;
-  for (const m of migrations) {
-    if (m.version <= from) continue;
-    try {
-      const ran = await sql.begin(async (tx) => {
-        await tx.unsafe(LOCK);
-        // another process may have applied it while we waited for the lock
-        if (((await readSchemaVersionPg(tx)) ?? 0) >= m.version) return false;
-        for (const statement of m.up) await tx.unsafe(ddl(statement, "pg"));
-        const now = nowDb();
-        await tx.unsafe(UPSERT_SETTING, [VERSION_KEY, String(m.version), now]);
-        await tx.unsafe(UPSERT_SETTING, [LAST_RUN_KEY, now, now]);
-        return true;
-      });
-      if (ran) applied.push({ version: m.version, name: m.name });
-      to = m.version;
-    } catch (e) {
-      throw migrationRules.failed(source, m, to, e);
-    }
-  }
-  return { from, to, applied, indexes: await ensureIndexesPg(sql) };
+  const apply = ({ migration, statements }: MigrationStep) =>
+    sql.begin(async (tx) => {
+      await tx.unsafe(LOCK);
+      // another process may have applied it while we waited for the lock
+      if (((await readSchemaVersionPg(tx)) ?? 0) >= migration.version) return false;
+      for (const statement of statements) await tx.unsafe(statement);
+      const now = nowDb();
+      await tx.unsafe(UPSERT_SETTING, [VERSION_KEY, String(migration.version), now]);
+      await tx.unsafe(UPSERT_SETTING, [LAST_RUN_KEY, now, now]);
+      return true;
+    });
+  const result = await driveAsync(migrationPlan(source, from, migrations, "pg"), apply);
+  return { ...result, indexes: await ensureIndexesPg(sql) };
 }
 
 /**

@@ -9,19 +9,19 @@ import { DatabaseError } from "../errors.ts";
 import { ensureIndexesSqlite, type IndexReport } from "./indexes.ts";
 import {
   ddl,
+  driveSync,
   LAST_RUN_KEY,
   LATEST_VERSION,
   MIGRATIONS,
   type Migration,
-  migrationRules,
+  type MigrationResult,
+  type MigrationStep,
+  migrationPlan,
   SETTINGS_DDL,
   VERSION_KEY,
 } from "./migrations.ts";
 
-export interface MigrationReport {
-  from: number;
-  to: number;
-  applied: { version: number; name: string }[];
+export interface MigrationReport extends MigrationResult {
   /** chatdb's own indexes built at this open (schema/indexes.ts). */
   indexes?: IndexReport;
 }
@@ -55,37 +55,26 @@ export function migrateSqlite(
 ): MigrationReport {
   db.run(ddl(SETTINGS_DDL, "sqlite"));
   const from = readSchemaVersion(db) ?? 0;
-  const latest = migrationRules.latest(migrations);
-  migrationRules.assertNotNewer(source, from, latest);
-  const applied: MigrationReport["applied"] = [];
-  let to = from;
   const setSetting = db.prepare(UPSERT_SETTING);
+  let result: MigrationResult;
   try {
-    for (const m of migrations) {
-      if (m.version <= from) continue;
-      try {
-        // IMMEDIATE takes the write lock first, so another process opening the same fresh
-        // file waits (busy_timeout) and then sees the version this one wrote: applied once
-        const ran = db
-          .transaction(() => {
-            if ((readSchemaVersion(db) ?? 0) >= m.version) return false;
-            for (const statement of m.up) db.run(ddl(statement, "sqlite"));
-            const now = nowDb();
-            setSetting.run(VERSION_KEY, String(m.version), now);
-            setSetting.run(LAST_RUN_KEY, now, now);
-            return true;
-          })
-          .immediate();
-        if (ran) applied.push({ version: m.version, name: m.name });
-        to = m.version;
-      } catch (e) {
-        throw migrationRules.failed(source, m, to, e);
-      }
-    }
+    // IMMEDIATE takes the write lock first, so another process opening the same fresh file
+    // waits and then sees the version this one wrote: applied once
+    const apply = db.transaction(({ migration, statements }: MigrationStep) => {
+      if ((readSchemaVersion(db) ?? 0) >= migration.version) return false;
+      for (const statement of statements) db.run(statement);
+      const now = nowDb();
+      setSetting.run(VERSION_KEY, String(migration.version), now);
+      setSetting.run(LAST_RUN_KEY, now, now);
+      return true;
+    });
+    result = driveSync(migrationPlan(source, from, migrations, "sqlite"), (step) =>
+      apply.immediate(step),
+    );
   } finally {
     setSetting.finalize();
   }
-  return { from, to, applied, ...(indexes ? { indexes: ensureIndexesSqlite(db) } : {}) };
+  return { ...result, ...(indexes ? { indexes: ensureIndexesSqlite(db) } : {}) };
 }
 
 let expected: Map<string, Set<string>> | undefined;

@@ -165,6 +165,84 @@ export const migrationRules = {
     ),
 };
 
+/** What a migration run did. */
+export interface MigrationResult {
+  from: number;
+  to: number;
+  applied: { version: number; name: string }[];
+}
+
+/** One migration for the engine to apply in one transaction: its DDL, then the version bump. */
+export interface MigrationStep {
+  migration: Migration;
+  statements: string[];
+}
+
+/**
+ * The migration procedure, written once for both engines: from the version found, each newer
+ * migration is one step the engine applies in one transaction — re-reading the version inside
+ * it, under its lock, and answering whether it ran (false: another process applied it first).
+ * A failed step names the migration and the version the schema stays at. Engines drive it with
+ * {@link driveSync} (SQLite) or {@link driveAsync} (PostgreSQL).
+ */
+export function* migrationPlan(
+  source: string,
+  from: number,
+  migrations: readonly Migration[],
+  dialect: keyof typeof DIALECT_TYPES,
+): Generator<MigrationStep, MigrationResult, boolean> {
+  migrationRules.assertNotNewer(source, from, migrationRules.latest(migrations));
+  const applied: MigrationResult["applied"] = [];
+  let to = from;
+  for (const m of migrations) {
+    if (m.version <= from) continue;
+    let ran: boolean;
+    try {
+      ran = yield { migration: m, statements: m.up.map((s) => ddl(s, dialect)) };
+    } catch (e) {
+      throw migrationRules.failed(source, m, to, e);
+    }
+    if (ran) applied.push({ version: m.version, name: m.name });
+    to = m.version;
+  }
+  return { from, to, applied };
+}
+
+type Plan = Generator<MigrationStep, MigrationResult, boolean>;
+
+export function driveSync(plan: Plan, apply: (step: MigrationStep) => boolean): MigrationResult {
+  let next = plan.next();
+  while (!next.done) {
+    let ran: boolean;
+    try {
+      ran = apply(next.value);
+    } catch (e) {
+      next = plan.throw(e);
+      continue;
+    }
+    next = plan.next(ran);
+  }
+  return next.value;
+}
+
+export async function driveAsync(
+  plan: Plan,
+  apply: (step: MigrationStep) => Promise<boolean>,
+): Promise<MigrationResult> {
+  let next = plan.next();
+  while (!next.done) {
+    let ran: boolean;
+    try {
+      ran = await apply(next.value);
+    } catch (e) {
+      next = plan.throw(e);
+      continue;
+    }
+    next = plan.next(ran);
+  }
+  return next.value;
+}
+
 /** Dialect tokens → concrete types. SQLite keeps gromozeka's declared types exactly. */
 export const DIALECT_TYPES = {
   sqlite: { "{id}": "INTEGER", "{ts}": "TIMESTAMP", "{float}": "FLOAT" },
