@@ -89,7 +89,12 @@ ${chat} = "${home}"
     }
     const configPath = writeConfig(dir.path, primaryToml('path = "primary.db"'));
     const warnings: string[] = [];
-    await using db = new DatabaseWrapper({ configPath, logger: { warn: (m) => warnings.push(m) } });
+    // slowMs above the deliberate 0.3 s query below: no other warning is expected
+    await using db = new DatabaseWrapper({
+      configPath,
+      slowMs: 1000,
+      logger: { warn: (m) => warnings.push(m) },
+    });
     const log = record(db, warnings);
 
     // a bot-like reader, all along
