@@ -15,6 +15,7 @@ test("the bench runs every suite once on a tiny database and renders its tables"
     writesPerProcess: 5,
     sessionCounts: [100],
     growthSizes: [1_000, 1_100],
+    coldRuns: 1,
   });
   expect(result.sections.map((s) => s.title.split(":")[0])).toEqual([
     "Per-method cost",
@@ -28,6 +29,8 @@ test("the bench runs every suite once on a tiny database and renders its tables"
     "PostgreSQL next to SQLite", // measured, or one "skipped: no PostgreSQL at …" row
     "Sessions",
     "Growth",
+    "Peers",
+    "Cold start",
   ]);
   for (const s of result.sections) {
     expect(s.rows.length).toBeGreaterThan(0);

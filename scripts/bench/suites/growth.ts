@@ -216,6 +216,8 @@ export async function growthSuite(
   const schemas: string[] = [];
   const dbs = new Map<Engine, DatabaseWrapper[]>();
   const reopen = new Map<Engine, number[]>();
+  /** Per engine: the smallest database opened once per size (an A/A run: the noise floor). */
+  const controls = new Map<Engine, DatabaseWrapper[]>();
   try {
     for (const engine of engines) {
       const list: DatabaseWrapper[] = [];
@@ -233,6 +235,8 @@ export async function growthSuite(
         const built = await build(engine, where, n);
         list.push(built.db);
         ms.push(built.reopenMs);
+        if (n === sizes[0])
+          controls.set(engine, [built.db, ...sizes.slice(1).map(() => open(engine, where))]);
       }
     }
     const rows: string[][] = [];
@@ -263,6 +267,26 @@ export async function growthSuite(
         ]);
         data.push({ op: op.name, engine, ...c });
       }
+    }
+    const control = ops().find((o) => o.name === "getChatUser") as Op;
+    for (const engine of engines) {
+      const list = controls.get(engine) as DatabaseWrapper[];
+      const c = await compare(
+        list.map((db, k) => ({
+          name: String(k),
+          async: true,
+          run: (i: number) => control.run(db, sizes[0] as number, i),
+        })),
+        t,
+      );
+      rows.push([
+        `control: getChatUser, every column the ${short(sizes[0] as number)} database`,
+        engine === "sqlite" ? "SQLite" : "PostgreSQL",
+        ...c.variants.map((v) => fmtNs(v.nsPerOp)),
+        ...list.slice(1).map((_, k) => fmtRatio(c.ratios[String(k + 1)] as number)),
+        "(noise floor)",
+      ]);
+      data.push({ op: "control", engine, ...c });
     }
     for (const engine of engines)
       rows.push([
@@ -295,6 +319,7 @@ export async function growthSuite(
     };
   } finally {
     for (const list of dbs.values()) await Promise.all(list.map((db) => db.close()));
+    for (const list of controls.values()) await Promise.all(list.slice(1).map((db) => db.close()));
     for (const s of schemas) await admin?.unsafe(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
     await admin?.close();
   }
