@@ -14,6 +14,8 @@ test("the bench runs every suite once on a tiny database and renders its tables"
     sourceCounts: [1, 2],
     writesPerProcess: 5,
     sessionCounts: [100],
+    growthSizes: [1_000, 1_100],
+    coldRuns: 1,
   });
   expect(result.sections.map((s) => s.title.split(":")[0])).toEqual([
     "Per-method cost",
@@ -26,6 +28,9 @@ test("the bench runs every suite once on a tiny database and renders its tables"
     "Reload under load and stability across reloads and reopens",
     "PostgreSQL next to SQLite", // measured, or one "skipped: no PostgreSQL at …" row
     "Sessions",
+    "Growth",
+    "Peers",
+    "Cold start",
   ]);
   for (const s of result.sections) {
     expect(s.rows.length).toBeGreaterThan(0);

@@ -3,7 +3,7 @@
  * Every figure is a ratio measured side by side in one run; see harness.ts for why and how.
  * Prints markdown tables and writes the raw numbers to bench-results/.
  *
- * Options: --quick, --only methods,breakdown,routing,aggregation,modes,stability,reload,postgres,stall,sessions,
+ * Options: --quick, --only methods,breakdown,routing,aggregation,modes,stability,reload,postgres,stall,sessions,growth,peers,
  * --out DIR, --no-json. The postgres suite needs a server at CHATDB_PG_URL (default
  * postgres://postgres@127.0.0.1:5432/test) and prints "skipped: no PostgreSQL at …" without one.
  */
@@ -18,8 +18,10 @@ import { FULL, QUICK, type TimingOptions } from "./harness.ts";
 import { renderSection, type Section } from "./report.ts";
 import { aggregationSuite, SOURCE_COUNTS } from "./suites/aggregation.ts";
 import { breakdownSuite } from "./suites/breakdown.ts";
+import { GROWTH_QUICK, GROWTH_SIZES, growthSuite } from "./suites/growth.ts";
 import { methodsSuite } from "./suites/methods.ts";
 import { openModesSuite } from "./suites/open-modes.ts";
+import { peersSuite } from "./suites/peers.ts";
 import { postgresSuite } from "./suites/postgres.ts";
 import { reloadOptions, reloadSuite } from "./suites/reload.ts";
 import { MAPPING_SIZES, routingSuite } from "./suites/routing.ts";
@@ -38,6 +40,8 @@ export const SUITES = [
   "postgres",
   "stall",
   "sessions",
+  "growth",
+  "peers",
 ] as const;
 export type SuiteName = (typeof SUITES)[number];
 
@@ -53,6 +57,10 @@ export interface BenchOptions {
   sessionCounts?: readonly number[];
   /** saveChatMessage calls per process in the postgres suite's 4-process run (default 500). */
   writesPerProcess?: number;
+  /** Messages in the growing chat of the growth suite (default 1k, 10k, 100k, 1M). */
+  growthSizes?: readonly number[];
+  /** Cold-start runs per library in the peers suite (default 10). */
+  coldRuns?: number;
   /** Called with each section as soon as it is measured. */
   onSection?: (s: Section) => void;
 }
@@ -97,6 +105,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   if (want("postgres")) add(await postgresSuite(env, o.timing, o.writesPerProcess ?? 500));
   if (want("stall")) add(await stallSuite());
   if (want("sessions")) add(await sessionsSuite(o.timing, o.sessionCounts));
+  if (want("growth")) add(await growthSuite(o.timing, o.growthSizes));
+  if (want("peers")) for (const s of await peersSuite(env, o.timing, o.coldRuns)) add(s);
   return { meta: { generateMs: Math.round(env.generateMs), shape: o.shape }, sections };
 }
 
@@ -132,6 +142,8 @@ async function main(): Promise<void> {
     mappingSizes: MAPPING_SIZES,
     sourceCounts: SOURCE_COUNTS,
     writesPerProcess: quick ? 100 : 500,
+    growthSizes: quick ? GROWTH_QUICK : GROWTH_SIZES,
+    coldRuns: quick ? 3 : 10,
     onSection: (s) => console.log(renderSection(s)),
   });
   const seconds = (performance.now() - t0) / 1000;

@@ -33,7 +33,7 @@ const configFor = (engine: Engine, where: string): ResolvedConfig =>
   );
 
 /** "" when the server answers, else why not. */
-async function probe(url: string): Promise<string> {
+export async function probe(url: string): Promise<string> {
   const sql = new SQL({ url, max: 1, connectionTimeout: 3 });
   try {
     await sql.unsafe("SELECT 1");
