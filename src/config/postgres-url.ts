@@ -3,7 +3,7 @@
  * would reject (or misread) is CONFIG_INVALID with the key path, from the constructor, a hot
  * reload and the CLI alike. No message here ever repeats the URL: it may hold a password.
  */
-import { SQL } from "bun";
+import type { SQL } from "bun";
 
 const ENCODE_HINT =
   "percent-encode reserved characters in the user and password (@ → %40, : → %3A, / → %2F, ? → %3F, # → %23, % → %25), or use password_env";
@@ -34,7 +34,7 @@ export function postgresUrlProblem(url: string): string {
   }
   // Whatever else the client refuses (it parses lazily: nothing connects here).
   try {
-    new SQL({ url, adapter: "postgres", max: 1 }).close().catch(() => {});
+    new Bun.SQL({ url, adapter: "postgres", max: 1 }).close().catch(() => {});
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     return `rejected by the PostgreSQL client${typeof code === "string" ? ` (${code})` : ""}`;

@@ -188,6 +188,7 @@ export function sqliteIndexNames(db: Database): Set<string> {
 /** The indexes of the list a SQLite file lacks and can have, and the most rows of their tables. */
 export function missingIndexesSqlite(db: Database): { missing: ChatdbIndex[]; rows: number } {
   const have = sqliteIndexNames(db);
+  if (INDEXES.every((i) => have.has(i.name))) return { missing: [], rows: 0 };
   const live = sqliteColumns(db);
   const missing = INDEXES.filter((i) => !have.has(i.name) && fits(i, live));
   const rows = Math.max(0, ...new Set(missing.map((i) => maxRowid(db, i.table))));
