@@ -1,0 +1,58 @@
+/**
+ * Time bounds on SQLite text timestamps, right for both encodings a gromozeka file holds:
+ * naive `2025-11-28 09:12:00[.fff]` (chatdb, gromozeka before migration 013, SQLite's
+ * CURRENT_TIMESTAMP) and aware ISO `2025-11-28T09:12:00[.ffffff]+00:00` (gromozeka today,
+ * always UTC). As text the two sort by day correctly, but within one day every `T` row sorts
+ * after every ` ` row; compared to one text bound, a whole day comes out wrong.
+ *
+ * The rows after an instant B, as text ranges: `(space(B), ∞)` minus the ISO rows of B's day
+ * up to B, `[day(B) + "T", iso(B)]`. One range the index walks, less a slice of one day; the
+ * same holds mirrored for "before" and for the inclusive forms. PostgreSQL stores timestamptz
+ * and compares instants: it needs none of this.
+ */
+
+export interface TimeBound {
+  /** `YYYY-MM-DD HH:MM:SS[.fff]`: chatdb's stored form. */
+  space: string;
+  /** `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`: Python's `isoformat()` of the UTC instant. */
+  iso: string;
+  /** `YYYY-MM-DDT`: where B's day's ISO rows begin. */
+  isoDay: string;
+}
+
+const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+
+export function timeBound(d: Date): TimeBound {
+  const day = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  const time = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  const ms = d.getUTCMilliseconds();
+  return {
+    space: `${day} ${time}${ms ? `.${pad(ms, 3)}` : ""}`,
+    iso: `${day}T${time}${ms ? `.${pad(ms * 1000, 6)}` : ""}+00:00`,
+    isoDay: `${day}T`,
+  };
+}
+
+/** Which side of the bound, and whether the bound itself is in. */
+export type BoundOp = ">" | ">=" | "<" | "<=";
+
+/**
+ * The SQLite condition `col op B` over both encodings, given the three placeholders of
+ * {@link TimeBound} (`space`, `iso`, `isoDay`) as SQL text.
+ */
+export function sqliteTimeCondition(
+  col: string,
+  op: BoundOp,
+  p: { space: string; iso: string; isoDay: string },
+): string {
+  switch (op) {
+    case ">": // (space, ∞) minus [isoDay, iso]
+      return `(${col} > ${p.space} AND NOT (${col} >= ${p.isoDay} AND ${col} <= ${p.iso}))`;
+    case ">=": // [space, ∞) minus [isoDay, iso)
+      return `(${col} >= ${p.space} AND NOT (${col} >= ${p.isoDay} AND ${col} < ${p.iso}))`;
+    case "<": // (−∞, iso) minus [space, isoDay)
+      return `(${col} < ${p.iso} AND NOT (${col} >= ${p.space} AND ${col} < ${p.isoDay}))`;
+    case "<=": // (−∞, iso] minus (space, isoDay)
+      return `(${col} <= ${p.iso} AND NOT (${col} > ${p.space} AND ${col} < ${p.isoDay}))`;
+  }
+}
