@@ -73,7 +73,7 @@ describe("time bounds over both encodings", () => {
       detail: string;
     }[];
     expect(plan.map((p) => p.detail).join("\n")).toContain(
-      "SEARCH t USING COVERING INDEX t_at (at>?)",
+      "SEARCH t USING INDEX t_at (at>?)",
     );
   });
 
