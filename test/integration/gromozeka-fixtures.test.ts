@@ -54,7 +54,7 @@ describe.each(VERSIONS)("gromozeka fixture v%i", (version) => {
     const db = new Database(path, { readonly: true });
     try {
       const scalar = (sql: string, ...args: (string | number)[]) =>
-        Object.values(db.query(sql).get(...args) as Row)[0];
+        Object.values(db.query(sql).get(...args) as Row)[0] as string | number;
       expect(scalar("SELECT value FROM settings WHERE key = 'db-migration-version'")).toBe(
         String(version),
       );
@@ -64,7 +64,7 @@ describe.each(VERSIONS)("gromozeka fixture v%i", (version) => {
         .query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .all() as { name: string }[];
       const counts = Object.fromEntries(
-        tables.map(({ name }) => [name, scalar(`SELECT COUNT(*) FROM "${name}"`)]),
+        tables.map(({ name }) => [name, Number(scalar(`SELECT COUNT(*) FROM "${name}"`))]),
       );
       expect(counts).toEqual(answers.tables);
       expect(counts.chat_messages).toBe(40);
@@ -100,7 +100,7 @@ describe.each(VERSIONS)("gromozeka fixture v%i", (version) => {
 
       const ok = (c: Call) => c.errors.length === 0 && !c.raised;
       const count = (table: string, where: string, ...args: (string | number)[]) =>
-        scalar(`SELECT COUNT(*) FROM ${table} WHERE ${where}`, ...args);
+        Number(scalar(`SELECT COUNT(*) FROM ${table} WHERE ${where}`, ...args));
       for (const chatId of [-1001234567890, -1009876543210, 123456789]) {
         const users = one("chatUsers.getChatUsers", { chatId });
         expect((users.answer as Row[]).length).toBe(count("chat_users", "chat_id = ?", chatId));
