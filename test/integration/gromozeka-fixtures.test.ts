@@ -131,15 +131,18 @@ describe.each(VERSIONS)("gromozeka fixture v%i", (version) => {
       }
 
       const settingsCall = one("common.getSettings", {});
-      expect(Object.keys(settingsCall.answer as Row).length).toBe(counts.settings);
-      expect((one("cache.getCacheStorage", {}).answer as Row[]).length).toBe(counts.cache_storage);
+      expect(Object.keys(settingsCall.answer as Row).length).toBe(Number(counts.settings));
+      expect((one("cache.getCacheStorage", {}).answer as Row[]).length).toBe(
+        Number(counts.cache_storage),
+      );
       expect((one("delayedTasks.getPendingDelayedTasks", {}).answer as Row[]).length).toBe(
         count("delayed_tasks", "is_done = 0"),
       );
       const spam = one("spam.getSpamMessages", {});
-      if (ok(spam)) expect((spam.answer as Row[]).length).toBe(counts.spam_messages);
+      if (ok(spam)) expect((spam.answer as Row[]).length).toBe(Number(counts.spam_messages));
       const entries = calls("cache.getCacheEntry").filter((c) => c.args.ttl === undefined);
-      if (version >= 12) expect(entries.filter((c) => c.answer !== null).length).toBe(counts.cache);
+      if (version >= 12)
+        expect(entries.filter((c) => c.answer !== null).length).toBe(Number(counts.cache));
     } finally {
       db.close();
     }
