@@ -11,11 +11,8 @@ import { DatabaseError } from "../../src/errors.ts";
 import { describeUnindexed, type UnindexedTable } from "../../src/schema/indexes.ts";
 import { LATEST_VERSION } from "../../src/schema/migrations.ts";
 import { PostgresSource } from "../../src/sources/postgres-source.ts";
-import {
-  foreignWalHazard,
-  headerJournalMode,
-  SqliteSource,
-} from "../../src/sources/sqlite-source.ts";
+import { foreignWalHazard, headerJournalMode, isIdleWal } from "../../src/sources/sqlite-file.ts";
+import { SqliteSource } from "../../src/sources/sqlite-source.ts";
 
 /** Tables counted by `check` (per-chat tables and the shared cache). */
 export const COUNTED = [
@@ -120,7 +117,7 @@ async function inspectSqlite(s: SourceConfig, r: SourceReport, withCounts: boole
   if (hazard !== undefined) unavailable(r, `SOURCE_UNAVAILABLE: ${hazard}`);
   // Open it as the library does, but never writable (no create, no migration) and, for a WAL
   // file nobody has open (no -wal/-shm), immutable: a readonly open would create -wal/-shm.
-  const idle = r.journal === "wal" && (r.walBytes === null || statOf(`${s.path}-shm`) === null);
+  const idle = isIdleWal(s.path);
   const mode = s.mode === "immutable" || idle ? "immutable" : "readonly";
   if (idle && r.walBytes !== null && s.mode !== "immutable") {
     r.notes.push("-wal without -shm (its writer did not close cleanly): read without the -wal");

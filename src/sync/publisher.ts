@@ -19,7 +19,6 @@ import {
   openSync,
   readFileSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -30,6 +29,7 @@ import { tempPathFor } from "../_internal/fs.ts";
 import type { SyncConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import type { Logger } from "../options.ts";
+import { changeOf, type FileIdentity, statFile } from "../sources/sqlite-file.ts";
 import { cleanStaleTemps, isAlive, publishSnapshot } from "./snapshot.ts";
 
 /** Target locks held by publishers of this process (its pid alone cannot tell them apart). */
@@ -75,11 +75,6 @@ export interface PublisherOptions {
   logger?: Logger | undefined;
 }
 
-interface Identity {
-  dev: number;
-  ino: number;
-}
-
 /**
  * Publishes snapshots for one `[sync.NAME]`: reads `from` through one persistent readonly
  * connection, polls `PRAGMA data_version` and the file's identity, and publishes to `to` when
@@ -91,9 +86,9 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
   readonly #busyMs: number;
   readonly #watch: boolean;
   #db: Database | null = null;
-  #identity: Identity | null = null;
+  #identity: FileIdentity | null = null;
   /** data_version and identity as of the last publish; null = publish at next chance. */
-  #published: { version: number; identity: Identity } | null = null;
+  #published: { version: number; identity: FileIdentity } | null = null;
   #lastStart = Number.NEGATIVE_INFINITY;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #watcher: FSWatcher | null = null;
@@ -170,18 +165,18 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
   /** Why a snapshot is due, or null when `to` is current. */
   #changeReason(): string | null {
     const { from, to } = this.config;
-    const id = identityOf(from);
-    if (id === null) {
+    const id = statFile(from);
+    if (typeof id === "string") {
       this.#close();
       if (!this.#waiting) {
         this.#waiting = true;
-        this.emit("waiting", { name: this.config.name, reason: `${from} does not exist` });
+        this.emit("waiting", { name: this.config.name, reason: absence(from, id) });
       }
       return null;
     }
     this.#waiting = false;
     let replaced = false;
-    if (this.#db === null || !sameIdentity(id, this.#identity)) {
+    if (this.#db === null || changeOf(this.#identity, id) === "replaced") {
       replaced = this.#db !== null;
       this.#open(id);
     }
@@ -189,13 +184,13 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
     const version = (db.query("PRAGMA data_version").get() as { data_version: number })
       .data_version;
     if (this.#published === null) return "start";
-    if (replaced || !sameIdentity(id, this.#published.identity)) return "replaced";
+    if (replaced || changeOf(this.#published.identity, id) === "replaced") return "replaced";
     if (version !== this.#published.version) return "change";
     if (!existsSync(to)) return "target-missing";
     return null;
   }
 
-  #open(id: Identity): void {
+  #open(id: FileIdentity): void {
     this.#close();
     // Never `create`: a missing file must stay missing (and not become an empty database).
     const db = new Database(this.config.from, { readonly: true });
@@ -213,7 +208,7 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
 
   #publish(reason: string): void {
     const db = this.#db as Database;
-    const identity = this.#identity as Identity;
+    const identity = this.#identity as FileIdentity;
     const version = (db.query("PRAGMA data_version").get() as { data_version: number })
       .data_version;
     this.#lastStart = performance.now();
@@ -231,9 +226,9 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
 
   /** Publishes now if `from` is there, regardless of change and interval. */
   publishNow(reason = "forced"): void {
-    const id = identityOf(this.config.from);
-    if (id === null) throw unavailable(this.config, `${this.config.from} does not exist`);
-    if (this.#db === null || !sameIdentity(id, this.#identity)) this.#open(id);
+    const id = statFile(this.config.from);
+    if (typeof id === "string") throw unavailable(this.config, absence(this.config.from, id));
+    if (this.#db === null || changeOf(this.#identity, id) === "replaced") this.#open(id);
     this.#publish(reason);
   }
 
@@ -319,18 +314,6 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
   }
 }
 
-function identityOf(path: string): Identity | null {
-  try {
-    const s = statSync(path);
-    return { dev: s.dev, ino: s.ino };
-  } catch {
-    return null;
-  }
-}
-
-const sameIdentity = (a: Identity, b: Identity | null) =>
-  b !== null && a.dev === b.dev && a.ino === b.ino;
-
 /** Creates `lock` holding this pid, complete or not at all; false when it exists. */
 function createLock(lock: string): boolean {
   const temp = tempPathFor(lock);
@@ -415,6 +398,10 @@ function readText(path: string): string {
     return "";
   }
 }
+
+/** Why `from` cannot be read, from {@link statFile}'s answer. */
+const absence = (path: string, why: string) =>
+  why === "ENOENT" ? `${path} does not exist` : `${path} cannot be used (${why})`;
 
 const unavailable = (c: SyncConfig, message: string) =>
   new DatabaseError("SOURCE_UNAVAILABLE", `sync ${c.name}: ${message}`, { source: c.name });
