@@ -39,7 +39,7 @@ import {
 } from "../schema/migrate.ts";
 import { LATEST_VERSION, migrationRules } from "../schema/migrations.ts";
 import type { Params, Query, ResultOf, Row } from "./query.ts";
-import type { Source, SourceHealth, SourceHooks } from "./source.ts";
+import type { Source, SourceHealth, SourceHooks, SourceInspection } from "./source.ts";
 import {
   assertRegularFile,
   changeOf,
@@ -514,6 +514,29 @@ export class SqliteSource implements Source {
 
   health(): SourceHealth {
     return this.#status.health(this.config);
+  }
+
+  async inspect(tables: readonly string[] = []): Promise<SourceInspection> {
+    const error = await this.ready().then(
+      () => null,
+      (e: unknown) => this.#wrap(e, "open"),
+    );
+    const counts: Record<string, number> = {};
+    if (error === null && tables.length > 0) {
+      const db = this.#connection();
+      const present = new Set(
+        (
+          db.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {
+            name: string;
+          }[]
+        ).map((t) => t.name),
+      );
+      for (const t of tables) {
+        if (present.has(t))
+          counts[t] = (db.query(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+      }
+    }
+    return { health: this.health(), error, counts };
   }
 
   /** Marks the source unavailable and drops its connection (file deleted). */
