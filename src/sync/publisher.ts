@@ -9,33 +9,16 @@
  * reopen), polled on a timer; an optional folder watch only makes the next poll come sooner.
  */
 import { Database } from "bun:sqlite";
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { basename, dirname, join } from "node:path";
-import type { FSWatcher } from "chokidar";
-import { loadChokidar } from "../_internal/chokidar.ts";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { SafeEmitter } from "../_internal/emitter.ts";
-import { tempPathFor } from "../_internal/fs.ts";
 import type { SyncConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
+import { FolderWatch } from "../live/folder-watch.ts";
 import type { Logger } from "../options.ts";
 import { changeOf, type FileIdentity, statFile } from "../sources/sqlite-file.ts";
-import { cleanStaleTemps, isAlive, publishSnapshot } from "./snapshot.ts";
-
-/** Target locks held by publishers of this process (its pid alone cannot tell them apart). */
-const HELD = new Set<string>();
-/** A takeover claim older than this was left by a process that died while holding it. */
-const CLAIM_STALE_MS = 10_000;
+import { cleanStaleTemps, publishSnapshot } from "./snapshot.ts";
+import { TargetLock } from "./target-lock.ts";
 
 /** Events a publisher (and the {@link Sidecar}) emits. The library prints nothing. */
 export interface SyncEvents {
@@ -91,12 +74,11 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
   #published: { version: number; identity: FileIdentity } | null = null;
   #lastStart = Number.NEGATIVE_INFINITY;
   #timer: ReturnType<typeof setTimeout> | null = null;
-  #watcher: FSWatcher | null = null;
+  #watcher: FolderWatch<string> | null = null;
   #waiting = false;
   #lastError = "";
   #closing: Promise<void> | undefined;
-  #lock: string;
-  #locked = false;
+  readonly #lock: TargetLock;
   /** Number of snapshots published so far. */
   count = 0;
 
@@ -107,7 +89,7 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
     this.#busyMs = options.busyTimeoutMs ?? 5000;
     this.#watch = options.watch ?? false;
     this.listenerLogger = options.logger ?? {};
-    this.#lock = join(dirname(config.to), `.${basename(config.to)}.lock`);
+    this.#lock = new TargetLock(config.to, config.name);
   }
 
   /**
@@ -117,23 +99,29 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
    */
   start(): void {
     mkdirSync(dirname(this.config.to), { recursive: true });
-    this.#takeLock();
+    this.#lock.take();
     const cleaned = cleanStaleTemps(this.config.to);
     if (cleaned.length > 0) this.emit("cleaned", { name: this.config.name, paths: cleaned });
-    if (this.#watch) void loadChokidar().then(({ watch }) => this.#startWatch(watch));
+    if (this.#watch) this.#startWatch();
     this.tick();
   }
 
-  /** Events shorten the wait for a change; the poll alone would find it too. */
-  #startWatch(watch: typeof import("chokidar").watch): void {
-    if (this.#closing) return;
-    // The folder, not the file: a file watch goes silent after rename-over (notes).
-    this.#watcher = watch(dirname(this.config.from), { depth: 0, ignoreInitial: true });
-    this.#watcher.on("all", (_event, path) => {
-      if (path.startsWith(this.config.from)) this.#schedule(0);
+  /**
+   * Events shorten the wait for a change; the poll alone would find it too (so the watch has
+   * no poll of its own). The folder, not the file: a file watch goes silent after rename-over.
+   */
+  #startWatch(): void {
+    const { from } = this.config;
+    this.#watcher = new FolderWatch({
+      debounceMs: 0,
+      pollMs: 0,
+      // An "error" nobody listens to would throw and kill the sidecar: report it; polling goes on.
+      onError: (e) => this.#report(e, "watch"),
+      match: (path) => (path.startsWith(from) ? from : undefined),
+      fire: () => this.#schedule(0),
+      poll: () => this.#schedule(0),
     });
-    // An "error" nobody listens to would throw and kill the sidecar: report it; polling goes on.
-    this.#watcher.on("error", (e) => this.#report(e, "watch"));
+    void this.#watcher.set([dirname(from)]);
   }
 
   /** One poll: reopen on replacement, publish if changed and the interval allows. */
@@ -254,36 +242,6 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
     this.#lastError = error.message;
   }
 
-  /**
-   * One publisher per target, across processes: the lock file holds the owner's pid and is
-   * created complete (written aside, then hard-linked into place, which fails if it exists).
-   * A lock whose owner is dead is taken over by one claimant only (see {@link takeOverStale}).
-   */
-  #takeLock(): void {
-    const lock = this.#lock;
-    if (HELD.has(lock)) throw this.#busy(process.pid);
-    cleanStaleTemps(lock);
-    for (let attempt = 0; attempt < 10; attempt++) {
-      if (createLock(lock)) {
-        HELD.add(lock);
-        this.#locked = true;
-        return;
-      }
-      const owner = readLock(lock);
-      if (owner === null) continue; // released meanwhile
-      if (ownerAlive(lock, owner.pid)) throw this.#busy(owner.pid);
-      takeOverStale(lock, owner);
-    }
-    throw unavailable(this.config, `could not take the lock ${lock} (it keeps changing)`);
-  }
-
-  #busy(pid: number): DatabaseError {
-    return unavailable(
-      this.config,
-      `${this.config.to} is published by another sidecar (pid ${pid}, lock ${this.#lock})`,
-    );
-  }
-
   #close(): void {
     this.#db?.close(false);
     this.#db = null;
@@ -300,102 +258,13 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
       this.#timer = null;
       await this.#watcher?.close();
       this.#close();
-      if (this.#locked) {
-        this.#locked = false;
-        HELD.delete(this.#lock);
-        if (readText(this.#lock) === String(process.pid)) rmSync(this.#lock, { force: true });
-      }
+      this.#lock.release();
     })();
     return this.#closing;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-}
-
-/** Creates `lock` holding this pid, complete or not at all; false when it exists. */
-function createLock(lock: string): boolean {
-  const temp = tempPathFor(lock);
-  writeFileSync(temp, String(process.pid));
-  try {
-    linkSync(temp, lock);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw e;
-  } finally {
-    rmSync(temp, { force: true });
-  }
-}
-
-interface LockOwner {
-  pid: number;
-  text: string;
-  ino: number;
-}
-
-/** The lock's owner pid (0 when unreadable) and inode; null when there is no lock. */
-function readLock(lock: string): LockOwner | null {
-  let fd: number;
-  try {
-    fd = openSync(lock, "r");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
-  }
-  try {
-    const text = readFileSync(fd, "utf8").trim();
-    const pid = /^\d+$/.test(text) ? Number(text) : 0;
-    return { pid, text, ino: fstatSync(fd).ino };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** A live process owns the lock (this process only through a publisher that holds it). */
-const ownerAlive = (lock: string, pid: number) =>
-  pid > 0 && (pid === process.pid ? HELD.has(lock) : isAlive(pid));
-
-/**
- * Removes the stale lock `seen` if it is still in place, racing other starters safely: only the
- * one that hard-links it to `<lock>.stale-<inode>` may remove it, and only after checking that
- * the link points at the same dead owner's file (not a new lock, even one reusing the inode).
- * Everyone then retries creating the lock, and exactly one succeeds.
- */
-function takeOverStale(lock: string, seen: LockOwner): void {
-  const claim = `${lock}.stale-${seen.ino}`;
-  try {
-    linkSync(lock, claim);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return; // gone already
-    if (code !== "EEXIST") throw e;
-    // Another starter is removing it right now; a claim this old was left by a dead one.
-    try {
-      if (Date.now() - lstatSync(claim).ctimeMs > CLAIM_STALE_MS) rmSync(claim, { force: true });
-    } catch {}
-    return;
-  }
-  try {
-    const now = readLock(claim);
-    if (
-      now !== null &&
-      now.ino === seen.ino &&
-      now.text === seen.text &&
-      !ownerAlive(lock, now.pid)
-    )
-      rmSync(lock, { force: true });
-  } finally {
-    rmSync(claim, { force: true });
-  }
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, "utf8").trim();
-  } catch {
-    return "";
   }
 }
 
