@@ -271,10 +271,13 @@ async function main(): Promise<void> {
     WAIT_MS,
     (e) => e.source === "weather_snapshot",
   );
-  const sync = Bun.spawn([BUN, join(HERE, "cli.ts"), "sync", file("bot.toml"), "--once"], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const sync = Bun.spawn(
+    [BUN, join(HERE, "..", "src", "cli", "main.ts"), "sync", file("bot.toml"), "--once"],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   const [out, err, code] = await within(
     "chatdb sync --once",
     WAIT_MS,

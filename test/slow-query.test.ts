@@ -11,7 +11,7 @@ import { DatabaseWrapper, type SlowQuery } from "../src/index.ts";
 import { expectCode, seedDatabase, tempDir, writeConfig } from "./helpers.ts";
 
 const CHAT = -1001000000042;
-const CLI = join(import.meta.dir, "../scripts/cli.ts");
+const CLI = join(import.meta.dir, "../src/cli/main.ts");
 const ROWS = 200_000;
 
 /** A file with chatdb's schema, 200k messages in one chat, and none of chatdb's indexes. */

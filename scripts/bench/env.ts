@@ -2,10 +2,11 @@
  * The databases one bench run shares between suites, built once: the realistic database
  * (≥ 100k messages, 1k users, 100 chats) and its readonly and immutable twins.
  */
-import { constants, Database, type Statement } from "bun:sqlite";
+import { Database, type Statement } from "bun:sqlite";
 import type { Generation } from "../../src/core.ts";
 import { type DatabaseWrapper, parseConfig, type ResolvedConfig } from "../../src/index.ts";
-import { immutableUri, type SqliteSource } from "../../src/sources/sqlite-source.ts";
+import { openImmutable } from "../../src/sources/sqlite-file.ts";
+import type { SqliteSource } from "../../src/sources/sqlite-source.ts";
 import { benchDir, copyDatabase, generate, type Keys, REALISTIC, type Shape } from "./dataset.ts";
 
 export interface BenchEnv {
@@ -78,10 +79,7 @@ export class RawDb {
 
   constructor(path: string, mode: "read-write" | "readonly" | "immutable" = "read-write") {
     if (mode === "immutable") {
-      this.db = new Database(
-        immutableUri(path),
-        constants.SQLITE_OPEN_READONLY | constants.SQLITE_OPEN_URI,
-      );
+      this.db = openImmutable(path);
     } else if (mode === "readonly") {
       this.db = new Database(path, { readonly: true });
     } else {

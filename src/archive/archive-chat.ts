@@ -26,7 +26,7 @@ import { setChatMapping } from "../config/edit-mapping.ts";
 import type { SourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { migrateSqlite } from "../schema/migrate.ts";
-import { immutableUri } from "../sources/sqlite-source.ts";
+import { fileUri } from "../sources/sqlite-file.ts";
 import { cleanStaleTemps } from "../sync/snapshot.ts";
 import {
   type ArchiveJob,
@@ -360,8 +360,7 @@ function reclaim(from: SourceConfig, vacuum: boolean): ArchiveReport["reclaimabl
 
 /** URI to ATTACH a source read-only: immutable files as immutable, live ones `mode=ro`. */
 function sourceUri(s: SourceConfig): string {
-  const uri = immutableUri(s.path);
-  return s.mode === "immutable" ? uri : uri.replace(/\?immutable=1$/, "?mode=ro");
+  return fileUri(s.path, s.mode === "immutable" ? "immutable" : "ro");
 }
 
 function wrap(e: unknown, source: string, during: string): DatabaseError {

@@ -12,7 +12,13 @@ import type { ResolvedConfig, SourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { readSchemaVersion } from "../schema/migrate.ts";
 import { LATEST_VERSION } from "../schema/migrations.ts";
-import { foreignWalHazard, headerJournalMode, immutableUri } from "../sources/sqlite-source.ts";
+import {
+  fileUri,
+  foreignWalHazard,
+  headerJournalMode,
+  isIdleWal,
+  openImmutable,
+} from "../sources/sqlite-file.ts";
 import { CHAT_TABLES, columnsOf, countSql } from "./chat-tables.ts";
 
 /** One chat to move. */
@@ -218,10 +224,7 @@ function assertOwnTarget(target: SourceConfig): void {
     );
   if (headerJournalMode(path) === null) throw foreign("is not a SQLite database");
   let version: number | null;
-  const db = new Database(
-    immutableUri(path),
-    constants.SQLITE_OPEN_READONLY | constants.SQLITE_OPEN_URI,
-  );
+  const db = openImmutable(path);
   try {
     const settings = columnsOf(db, "main", "settings");
     const messages = columnsOf(db, "main", "chat_messages");
@@ -273,10 +276,7 @@ function assertReadable(from: SourceConfig): void {
 function readLog(target: SourceConfig): Map<number, string> {
   const out = new Map<number, string>();
   if ((statOf(target.path)?.size ?? 0) === 0) return out;
-  const db = new Database(
-    immutableUri(target.path),
-    constants.SQLITE_OPEN_READONLY | constants.SQLITE_OPEN_URI,
-  );
+  const db = openImmutable(target.path);
   try {
     if (columnsOf(db, "main", "chatdb_archive_log").length === 0) return out;
     const rows = db.query("SELECT chat_id, from_source FROM chatdb_archive_log").values() as [
@@ -316,11 +316,7 @@ export function withReader<T>(s: SourceConfig, fn: (db: Database) => T): T {
 
 /** URI to read `s` without creating files (see withReader). */
 export function readUri(s: SourceConfig): string {
-  const uri = immutableUri(s.path);
-  const idle =
-    headerJournalMode(s.path) === "wal" &&
-    (!existsSync(`${s.path}-wal`) || !existsSync(`${s.path}-shm`));
-  return s.mode === "immutable" || idle ? uri : uri.replace(/\?immutable=1$/, "?mode=ro");
+  return fileUri(s.path, s.mode === "immutable" || isIdleWal(s.path) ? "immutable" : "ro");
 }
 
 export function sqliteSource(config: ResolvedConfig, name: string, flag: string): SourceConfig {

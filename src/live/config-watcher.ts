@@ -1,10 +1,11 @@
 /**
  * Watches the config file's folder (editors save by writing a temp file and renaming it over
  * the config) and calls `reload` when the file's content has changed. The safety poll compares
- * the file's identity, size and mtime.
+ * the file's identity, size and mtime ({@link changeOf}).
  */
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { changeOf, type FileIdentity, identityOf } from "../sources/sqlite-file.ts";
 import { FolderWatch } from "./folder-watch.ts";
 
 export interface ConfigWatcherOptions {
@@ -16,18 +17,19 @@ export interface ConfigWatcherOptions {
 export class ConfigWatcher {
   readonly #file: string;
   readonly #folders: FolderWatch<string>;
-  #stamp: string;
+  /** The file as of the last look; null when it was missing. */
+  #identity: FileIdentity | null;
   /** The content as of the last reload; null when the file was missing. */
   #text: string | null;
 
   constructor(file: string, reload: () => void, options: ConfigWatcherOptions) {
     this.#file = resolve(file);
-    this.#stamp = stamp(this.#file);
+    this.#identity = identityOf(this.#file);
     this.#text = readText(this.#file);
     // Events come more than once per save (several per write, plus the re-report after
     // chokidar's throttle window): reload only when the content really changed.
     const fire = () => {
-      this.#stamp = stamp(this.#file);
+      this.#identity = identityOf(this.#file);
       const text = readText(this.#file);
       if (text === this.#text) return;
       this.#text = text;
@@ -38,7 +40,9 @@ export class ConfigWatcher {
       match: (path) => (resolve(path) === this.#file ? this.#file : undefined),
       fire,
       poll: () => {
-        if (stamp(this.#file) !== this.#stamp) fire();
+        const change = changeOf(this.#identity, identityOf(this.#file));
+        // still missing is no change
+        if (change !== "same" && (change !== "missing" || this.#identity !== null)) fire();
       },
     });
     void this.#folders.set([dirname(this.#file)]);
@@ -49,7 +53,7 @@ export class ConfigWatcher {
    * of the same save must not reload it a second time.
    */
   seen(): void {
-    this.#stamp = stamp(this.#file);
+    this.#identity = identityOf(this.#file);
     this.#text = readText(this.#file);
   }
 
@@ -60,16 +64,6 @@ export class ConfigWatcher {
 
   close(): Promise<void> {
     return this.#folders.close();
-  }
-}
-
-/** dev:ino:size:mtime, or "missing". */
-function stamp(file: string): string {
-  try {
-    const s = statSync(file);
-    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`;
-  } catch {
-    return "missing";
   }
 }
 

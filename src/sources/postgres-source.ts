@@ -34,7 +34,7 @@ import {
   schemaGapsPg,
 } from "../schema/migrate-pg.ts";
 import type { BatchQuery, Params, Query, ResultOf, Row } from "./query.ts";
-import type { Source, SourceHealth, SourceHooks } from "./source.ts";
+import type { Source, SourceHealth, SourceHooks, SourceInspection } from "./source.ts";
 import { SourceStatus } from "./status.ts";
 
 /** Bun's codes for "could not reach or log in to the server". */
@@ -247,6 +247,28 @@ export class PostgresSource implements Source {
 
   health(): SourceHealth {
     return this.#status.health(this.config);
+  }
+
+  async inspect(tables: readonly string[] = []): Promise<SourceInspection> {
+    const error = await this.#ready().then(
+      () => null,
+      (e: unknown) => this.#wrap(e, "open"),
+    );
+    const counts: Record<string, number> = {};
+    if (error === null && tables.length > 0) {
+      // exact counts of the tables the schema has, through the search_path
+      const names = tables.map((t) => `('${t}')`).join(", ");
+      const present = (await this.#sql.unsafe(
+        `SELECT name FROM (VALUES ${names}) AS t(name) WHERE to_regclass(name) IS NOT NULL`,
+      )) as { name: string }[];
+      for (const { name } of present) {
+        const [row] = (await this.#sql.unsafe(`SELECT count(*) AS n FROM ${name}`)) as {
+          n: unknown;
+        }[];
+        counts[name] = Number(row?.n ?? 0);
+      }
+    }
+    return { health: this.health(), error, counts };
   }
 
   /**

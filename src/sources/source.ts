@@ -55,11 +55,25 @@ export interface SourceHooks {
   failed?(source: string, error: DatabaseError, operation?: string): void;
 }
 
+/** What {@link Source.inspect} found: how `chatdb check` and `status` see a source. */
+export interface SourceInspection {
+  health: SourceHealth;
+  /** Why the source could not be opened (then `health` says unavailable); null when open. */
+  error: DatabaseError | null;
+  /** Exact row counts of the tables asked for that the source has (none when it is not open). */
+  counts: Record<string, number>;
+}
+
 export interface Source {
   readonly name: string;
   readonly config: SourceConfig;
   /** Runs one query as one atomic unit. SQLite returns synchronously; Postgres a promise. */
   exec<Q extends Query>(query: Q, params: Params): ResultOf<Q> | Promise<ResultOf<Q>>;
   health(): SourceHealth;
+  /**
+   * Waits for the source's open to end, then reports its health and counts the rows of
+   * `tables` (trusted identifiers). For the CLI; the wrapper never calls it. Internal.
+   */
+  inspect(tables?: readonly string[]): Promise<SourceInspection>;
   close(): Promise<void>;
 }

@@ -12,19 +12,11 @@
  * `busy_timeout = 0`, and a call (or open) that meets a lock is retried on a timer until the
  * source's `timeout` (`_internal/lock-wait.ts`); the watcher's checks never wait at all.
  * Anything at the path that is not a regular file (FIFO, device, socket, folder) is refused
- * before SQLite sees it, so nothing is created beside it and no open can hang.
+ * before SQLite sees it, so nothing is created beside it and no open can hang. What the file
+ * itself is (identity, header, `-wal`/`-shm`, URIs) is `sqlite-file.ts`; this holds the connection.
  */
-import { constants, Database, type Statement } from "bun:sqlite";
-import {
-  accessSync,
-  closeSync,
-  existsSync,
-  constants as fsc,
-  mkdirSync,
-  openSync,
-  readSync,
-  statSync,
-} from "node:fs";
+import { Database, type Statement } from "bun:sqlite";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { isBusy, LOCKED, LockQueue } from "../_internal/lock-wait.ts";
 import type { SourceConfig } from "../config/types.ts";
@@ -47,16 +39,17 @@ import {
 } from "../schema/migrate.ts";
 import { LATEST_VERSION, migrationRules } from "../schema/migrations.ts";
 import type { Params, Query, ResultOf, Row } from "./query.ts";
-import type { Source, SourceHealth, SourceHooks } from "./source.ts";
+import type { Source, SourceHealth, SourceHooks, SourceInspection } from "./source.ts";
+import {
+  assertRegularFile,
+  changeOf,
+  type FileIdentity,
+  foreignWalHazard,
+  hasSqliteHeader,
+  openImmutable,
+  statFile,
+} from "./sqlite-file.ts";
 import { SourceStatus } from "./status.ts";
-
-/** Device + inode (+ size and mtime): tells a replaced file from one changed in place. */
-export interface FileIdentity {
-  dev: number;
-  ino: number;
-  size: number;
-  mtimeMs: number;
-}
 
 /** What {@link SqliteSource.check} found. */
 export type CheckResult = "unchanged" | "committed" | "reopened" | "unavailable";
@@ -188,8 +181,8 @@ export class SqliteSource implements Source {
   check(): CheckResult {
     if (this.#closed || this.config.path === ":memory:") return "unchanged";
     const now = this.#statIdentity();
-    const was = this.#identity;
-    if (now === null) {
+    const change = changeOf(this.#identity, now);
+    if (change === "missing") {
       if (this.#db === null && this.#status.state === "unavailable") return "unavailable";
       // a folder made unreadable (EACCES) is not a missing file: say which it is
       this.markUnavailable(
@@ -200,10 +193,8 @@ export class SqliteSource implements Source {
       return "unavailable";
     }
     if (this.#db === null) return this.#reopen("file is back");
-    if (was === null || was.dev !== now.dev || was.ino !== now.ino) {
-      return this.#reopen("file replaced");
-    }
-    if (was.size !== now.size || was.mtimeMs !== now.mtimeMs) {
+    if (change === "replaced") return this.#reopen("file replaced");
+    if (change === "changed-in-place") {
       if (this.config.mode === "immutable") return this.#reopen("file changed in place");
       // A live file changes in place at every checkpoint, but SQLite never rewrites its magic.
       // Without it the file was overwritten behind SQLite's back, and a WAL reader would go on
@@ -239,7 +230,7 @@ export class SqliteSource implements Source {
 
   #connect(): Database {
     const { path, mode } = this.config;
-    if (path !== ":memory:") this.#assertRegularFile(mode === "read-write");
+    if (path !== ":memory:") assertRegularFile(this.name, path, mode === "read-write");
     if (mode === "read-write") {
       if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
       const db = new Database(path, { create: true, readwrite: true });
@@ -266,13 +257,7 @@ export class SqliteSource implements Source {
           source: this.name,
         });
     }
-    const db =
-      mode === "immutable"
-        ? new Database(
-            immutableUri(path),
-            constants.SQLITE_OPEN_READONLY | constants.SQLITE_OPEN_URI,
-          )
-        : new Database(path, { readonly: true });
+    const db = mode === "immutable" ? openImmutable(path) : new Database(path, { readonly: true });
     try {
       db.run("PRAGMA busy_timeout = 0");
       db.run("PRAGMA query_only = ON");
@@ -311,33 +296,6 @@ export class SqliteSource implements Source {
   }
 
   /**
-   * Refuses, before SQLite opens it, a path that is not a regular file: opening a FIFO blocks
-   * forever, and a device would get a `-journal` created beside it. Readonly modes also
-   * refuse a missing file (they never create one); SQLite's own error for it is vague.
-   */
-  #assertRegularFile(mayCreate: boolean): void {
-    const { path } = this.config;
-    let kind: string;
-    try {
-      kind = fileKind(statSync(path));
-    } catch (e) {
-      if ((e as { code?: string }).code === "ENOENT" && mayCreate) return;
-      const why = (e as { code?: string }).code === "ENOENT" ? "does not exist" : String(e);
-      throw new DatabaseError("SOURCE_UNAVAILABLE", `source ${this.name}: file ${path} ${why}`, {
-        source: this.name,
-        cause: e,
-      });
-    }
-    if (kind !== "file") {
-      throw new DatabaseError(
-        "SOURCE_UNAVAILABLE",
-        `source ${this.name}: ${path} is ${kind}, not a regular file: refused before opening`,
-        { source: this.name },
-      );
-    }
-  }
-
-  /**
    * A readonly source is never migrated: an older or foreign schema is shown as `degraded` in
    * health (the methods that need a missing table or column reject SCHEMA_MISMATCH).
    */
@@ -349,18 +307,10 @@ export class SqliteSource implements Source {
 
   #statIdentity(): FileIdentity | null {
     if (this.config.path === ":memory:") return null;
-    try {
-      const s = statSync(this.config.path);
-      const kind = fileKind(s);
-      if (kind !== "file") {
-        this.#statFailure = `${kind}, not a regular file`;
-        return null;
-      }
-      return { dev: s.dev, ino: s.ino, size: s.size, mtimeMs: s.mtimeMs };
-    } catch (e) {
-      this.#statFailure = (e as { code?: string }).code ?? String(e);
-      return null;
-    }
+    const id = statFile(this.config.path);
+    if (typeof id !== "string") return id;
+    this.#statFailure = id;
+    return null;
   }
 
   /**
@@ -566,6 +516,29 @@ export class SqliteSource implements Source {
     return this.#status.health(this.config);
   }
 
+  async inspect(tables: readonly string[] = []): Promise<SourceInspection> {
+    const error = await this.ready().then(
+      () => null,
+      (e: unknown) => this.#wrap(e, "open"),
+    );
+    const counts: Record<string, number> = {};
+    if (error === null && tables.length > 0) {
+      const db = this.#connection();
+      const present = new Set(
+        (
+          db.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {
+            name: string;
+          }[]
+        ).map((t) => t.name),
+      );
+      for (const t of tables) {
+        if (present.has(t))
+          counts[t] = (db.query(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+      }
+    }
+    return { health: this.health(), error, counts };
+  }
+
   /** Marks the source unavailable and drops its connection (file deleted). */
   markUnavailable(reason: string): void {
     this.#release();
@@ -638,80 +611,4 @@ function readSchemaTextOrNull(db: Database): string | null {
   } catch {
     return null;
   }
-}
-
-/** "file", or what else is at a path, in words. */
-function fileKind(s: import("node:fs").Stats): string {
-  if (s.isFile()) return "file";
-  if (s.isDirectory()) return "a directory";
-  if (s.isFIFO()) return "a FIFO";
-  if (s.isSocket()) return "a socket";
-  if (s.isCharacterDevice()) return "a character device";
-  if (s.isBlockDevice()) return "a block device";
-  return "not a file";
-}
-
-/**
- * The permission hazard of notes/sqlite-live-sources.md: a reader running as another
- * (non-root) user opening a WAL database whose `-wal`/`-shm` do not exist creates them owned
- * by itself, and the owner's next write fails with SQLITE_READONLY. Returns why the open is
- * refused, or undefined when it is safe.
- */
-export function foreignWalHazard(path: string, uid = process.getuid?.()): string | undefined {
-  if (uid === undefined || uid === 0) return undefined; // root: SQLite chowns them to the owner
-  const st = statSync(path);
-  if (st.uid === uid || !isWalFile(path)) return undefined;
-  if (existsSync(`${path}-wal`) && existsSync(`${path}-shm`)) return undefined;
-  let dirWritable = true;
-  try {
-    accessSync(dirname(path), fsc.W_OK);
-  } catch {
-    dirWritable = false;
-  }
-  return dirWritable
-    ? `${path} is a WAL database owned by uid ${st.uid}; opening it as uid ${uid} would create -wal/-shm owned by uid ${uid} and break its owner's writes. Read a snapshot published by the sidecar instead ([sync.NAME] + \`chatdb sync\`, source immutable = true)`
-    : `${path} is a WAL database of uid ${st.uid} in a folder uid ${uid} cannot write, and its -shm is missing: SQLite cannot open it readonly. Read a snapshot published by the sidecar instead ([sync.NAME] + \`chatdb sync\`)`;
-}
-
-const SQLITE_MAGIC = Buffer.from("SQLite format 3\0");
-
-/** Up to the first `n` bytes of the file (fewer if it is shorter); null when it cannot be opened. */
-function readHead(path: string, n: number): Buffer | null {
-  const head = Buffer.alloc(n);
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch {
-    return null;
-  }
-  try {
-    return head.subarray(0, readSync(fd, head, 0, n, 0));
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The file starts with SQLite's magic string (a live database never shrinks to 0 bytes either). */
-function hasSqliteHeader(path: string): boolean {
-  // gone or unreadable: the next check's stat reports that
-  return readHead(path, 16)?.equals(SQLITE_MAGIC) ?? true;
-}
-
-/**
- * The journal mode the file's header records, read without opening it as a database: the
- * read/write format versions (bytes 18 and 19) are 2 in WAL mode, 1 with a rollback journal.
- * Null when the file cannot be read or is no database.
- */
-export function headerJournalMode(path: string): "wal" | "rollback" | null {
-  const head = readHead(path, 20);
-  if (head === null || head.length < 20) return null;
-  return head[18] === 2 && head[19] === 2 ? "wal" : head[18] === 1 ? "rollback" : null;
-}
-
-/** The file is a database in WAL mode (by its header). */
-export const isWalFile = (path: string): boolean => headerJournalMode(path) === "wal";
-
-/** `file:` URI for an immutable open; characters meaningful in URIs are percent-encoded. */
-export function immutableUri(path: string): string {
-  return `file:${encodeURI(path).replace(/\?/g, "%3F").replace(/#/g, "%23")}?immutable=1`;
 }

@@ -9,33 +9,16 @@
  * reopen), polled on a timer; an optional folder watch only makes the next poll come sooner.
  */
 import { Database } from "bun:sqlite";
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { basename, dirname, join } from "node:path";
-import type { FSWatcher } from "chokidar";
-import { loadChokidar } from "../_internal/chokidar.ts";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { SafeEmitter } from "../_internal/emitter.ts";
-import { tempPathFor } from "../_internal/fs.ts";
 import type { SyncConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
+import { FolderWatch } from "../live/folder-watch.ts";
 import type { Logger } from "../options.ts";
-import { cleanStaleTemps, isAlive, publishSnapshot } from "./snapshot.ts";
-
-/** Target locks held by publishers of this process (its pid alone cannot tell them apart). */
-const HELD = new Set<string>();
-/** A takeover claim older than this was left by a process that died while holding it. */
-const CLAIM_STALE_MS = 10_000;
+import { changeOf, type FileIdentity, statFile } from "../sources/sqlite-file.ts";
+import { cleanStaleTemps, publishSnapshot } from "./snapshot.ts";
+import { TargetLock } from "./target-lock.ts";
 
 /** Events a publisher (and the {@link Sidecar}) emits. The library prints nothing. */
 export interface SyncEvents {
@@ -75,11 +58,6 @@ export interface PublisherOptions {
   logger?: Logger | undefined;
 }
 
-interface Identity {
-  dev: number;
-  ino: number;
-}
-
 /**
  * Publishes snapshots for one `[sync.NAME]`: reads `from` through one persistent readonly
  * connection, polls `PRAGMA data_version` and the file's identity, and publishes to `to` when
@@ -91,17 +69,16 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
   readonly #busyMs: number;
   readonly #watch: boolean;
   #db: Database | null = null;
-  #identity: Identity | null = null;
+  #identity: FileIdentity | null = null;
   /** data_version and identity as of the last publish; null = publish at next chance. */
-  #published: { version: number; identity: Identity } | null = null;
+  #published: { version: number; identity: FileIdentity } | null = null;
   #lastStart = Number.NEGATIVE_INFINITY;
   #timer: ReturnType<typeof setTimeout> | null = null;
-  #watcher: FSWatcher | null = null;
+  #watcher: FolderWatch<string> | null = null;
   #waiting = false;
   #lastError = "";
   #closing: Promise<void> | undefined;
-  #lock: string;
-  #locked = false;
+  readonly #lock: TargetLock;
   /** Number of snapshots published so far. */
   count = 0;
 
@@ -112,7 +89,7 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
     this.#busyMs = options.busyTimeoutMs ?? 5000;
     this.#watch = options.watch ?? false;
     this.listenerLogger = options.logger ?? {};
-    this.#lock = join(dirname(config.to), `.${basename(config.to)}.lock`);
+    this.#lock = new TargetLock(config.to, config.name);
   }
 
   /**
@@ -122,23 +99,29 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
    */
   start(): void {
     mkdirSync(dirname(this.config.to), { recursive: true });
-    this.#takeLock();
+    this.#lock.take();
     const cleaned = cleanStaleTemps(this.config.to);
     if (cleaned.length > 0) this.emit("cleaned", { name: this.config.name, paths: cleaned });
-    if (this.#watch) void loadChokidar().then(({ watch }) => this.#startWatch(watch));
+    if (this.#watch) this.#startWatch();
     this.tick();
   }
 
-  /** Events shorten the wait for a change; the poll alone would find it too. */
-  #startWatch(watch: typeof import("chokidar").watch): void {
-    if (this.#closing) return;
-    // The folder, not the file: a file watch goes silent after rename-over (notes).
-    this.#watcher = watch(dirname(this.config.from), { depth: 0, ignoreInitial: true });
-    this.#watcher.on("all", (_event, path) => {
-      if (path.startsWith(this.config.from)) this.#schedule(0);
+  /**
+   * Events shorten the wait for a change; the poll alone would find it too (so the watch has
+   * no poll of its own). The folder, not the file: a file watch goes silent after rename-over.
+   */
+  #startWatch(): void {
+    const { from } = this.config;
+    this.#watcher = new FolderWatch({
+      debounceMs: 0,
+      pollMs: 0,
+      // An "error" nobody listens to would throw and kill the sidecar: report it; polling goes on.
+      onError: (e) => this.#report(e, "watch"),
+      match: (path) => (path.startsWith(from) ? from : undefined),
+      fire: () => this.#schedule(0),
+      poll: () => this.#schedule(0),
     });
-    // An "error" nobody listens to would throw and kill the sidecar: report it; polling goes on.
-    this.#watcher.on("error", (e) => this.#report(e, "watch"));
+    void this.#watcher.set([dirname(from)]);
   }
 
   /** One poll: reopen on replacement, publish if changed and the interval allows. */
@@ -170,18 +153,18 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
   /** Why a snapshot is due, or null when `to` is current. */
   #changeReason(): string | null {
     const { from, to } = this.config;
-    const id = identityOf(from);
-    if (id === null) {
+    const id = statFile(from);
+    if (typeof id === "string") {
       this.#close();
       if (!this.#waiting) {
         this.#waiting = true;
-        this.emit("waiting", { name: this.config.name, reason: `${from} does not exist` });
+        this.emit("waiting", { name: this.config.name, reason: absence(from, id) });
       }
       return null;
     }
     this.#waiting = false;
     let replaced = false;
-    if (this.#db === null || !sameIdentity(id, this.#identity)) {
+    if (this.#db === null || changeOf(this.#identity, id) === "replaced") {
       replaced = this.#db !== null;
       this.#open(id);
     }
@@ -189,13 +172,13 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
     const version = (db.query("PRAGMA data_version").get() as { data_version: number })
       .data_version;
     if (this.#published === null) return "start";
-    if (replaced || !sameIdentity(id, this.#published.identity)) return "replaced";
+    if (replaced || changeOf(this.#published.identity, id) === "replaced") return "replaced";
     if (version !== this.#published.version) return "change";
     if (!existsSync(to)) return "target-missing";
     return null;
   }
 
-  #open(id: Identity): void {
+  #open(id: FileIdentity): void {
     this.#close();
     // Never `create`: a missing file must stay missing (and not become an empty database).
     const db = new Database(this.config.from, { readonly: true });
@@ -213,7 +196,7 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
 
   #publish(reason: string): void {
     const db = this.#db as Database;
-    const identity = this.#identity as Identity;
+    const identity = this.#identity as FileIdentity;
     const version = (db.query("PRAGMA data_version").get() as { data_version: number })
       .data_version;
     this.#lastStart = performance.now();
@@ -231,9 +214,9 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
 
   /** Publishes now if `from` is there, regardless of change and interval. */
   publishNow(reason = "forced"): void {
-    const id = identityOf(this.config.from);
-    if (id === null) throw unavailable(this.config, `${this.config.from} does not exist`);
-    if (this.#db === null || !sameIdentity(id, this.#identity)) this.#open(id);
+    const id = statFile(this.config.from);
+    if (typeof id === "string") throw unavailable(this.config, absence(this.config.from, id));
+    if (this.#db === null || changeOf(this.#identity, id) === "replaced") this.#open(id);
     this.#publish(reason);
   }
 
@@ -259,36 +242,6 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
     this.#lastError = error.message;
   }
 
-  /**
-   * One publisher per target, across processes: the lock file holds the owner's pid and is
-   * created complete (written aside, then hard-linked into place, which fails if it exists).
-   * A lock whose owner is dead is taken over by one claimant only (see {@link takeOverStale}).
-   */
-  #takeLock(): void {
-    const lock = this.#lock;
-    if (HELD.has(lock)) throw this.#busy(process.pid);
-    cleanStaleTemps(lock);
-    for (let attempt = 0; attempt < 10; attempt++) {
-      if (createLock(lock)) {
-        HELD.add(lock);
-        this.#locked = true;
-        return;
-      }
-      const owner = readLock(lock);
-      if (owner === null) continue; // released meanwhile
-      if (ownerAlive(lock, owner.pid)) throw this.#busy(owner.pid);
-      takeOverStale(lock, owner);
-    }
-    throw unavailable(this.config, `could not take the lock ${lock} (it keeps changing)`);
-  }
-
-  #busy(pid: number): DatabaseError {
-    return unavailable(
-      this.config,
-      `${this.config.to} is published by another sidecar (pid ${pid}, lock ${this.#lock})`,
-    );
-  }
-
   #close(): void {
     this.#db?.close(false);
     this.#db = null;
@@ -305,11 +258,7 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
       this.#timer = null;
       await this.#watcher?.close();
       this.#close();
-      if (this.#locked) {
-        this.#locked = false;
-        HELD.delete(this.#lock);
-        if (readText(this.#lock) === String(process.pid)) rmSync(this.#lock, { force: true });
-      }
+      this.#lock.release();
     })();
     return this.#closing;
   }
@@ -319,102 +268,9 @@ export class SnapshotPublisher extends SafeEmitter<SyncEvents> {
   }
 }
 
-function identityOf(path: string): Identity | null {
-  try {
-    const s = statSync(path);
-    return { dev: s.dev, ino: s.ino };
-  } catch {
-    return null;
-  }
-}
-
-const sameIdentity = (a: Identity, b: Identity | null) =>
-  b !== null && a.dev === b.dev && a.ino === b.ino;
-
-/** Creates `lock` holding this pid, complete or not at all; false when it exists. */
-function createLock(lock: string): boolean {
-  const temp = tempPathFor(lock);
-  writeFileSync(temp, String(process.pid));
-  try {
-    linkSync(temp, lock);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw e;
-  } finally {
-    rmSync(temp, { force: true });
-  }
-}
-
-interface LockOwner {
-  pid: number;
-  text: string;
-  ino: number;
-}
-
-/** The lock's owner pid (0 when unreadable) and inode; null when there is no lock. */
-function readLock(lock: string): LockOwner | null {
-  let fd: number;
-  try {
-    fd = openSync(lock, "r");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
-  }
-  try {
-    const text = readFileSync(fd, "utf8").trim();
-    const pid = /^\d+$/.test(text) ? Number(text) : 0;
-    return { pid, text, ino: fstatSync(fd).ino };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** A live process owns the lock (this process only through a publisher that holds it). */
-const ownerAlive = (lock: string, pid: number) =>
-  pid > 0 && (pid === process.pid ? HELD.has(lock) : isAlive(pid));
-
-/**
- * Removes the stale lock `seen` if it is still in place, racing other starters safely: only the
- * one that hard-links it to `<lock>.stale-<inode>` may remove it, and only after checking that
- * the link points at the same dead owner's file (not a new lock, even one reusing the inode).
- * Everyone then retries creating the lock, and exactly one succeeds.
- */
-function takeOverStale(lock: string, seen: LockOwner): void {
-  const claim = `${lock}.stale-${seen.ino}`;
-  try {
-    linkSync(lock, claim);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return; // gone already
-    if (code !== "EEXIST") throw e;
-    // Another starter is removing it right now; a claim this old was left by a dead one.
-    try {
-      if (Date.now() - lstatSync(claim).ctimeMs > CLAIM_STALE_MS) rmSync(claim, { force: true });
-    } catch {}
-    return;
-  }
-  try {
-    const now = readLock(claim);
-    if (
-      now !== null &&
-      now.ino === seen.ino &&
-      now.text === seen.text &&
-      !ownerAlive(lock, now.pid)
-    )
-      rmSync(lock, { force: true });
-  } finally {
-    rmSync(claim, { force: true });
-  }
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, "utf8").trim();
-  } catch {
-    return "";
-  }
-}
+/** Why `from` cannot be read, from {@link statFile}'s answer. */
+const absence = (path: string, why: string) =>
+  why === "ENOENT" ? `${path} does not exist` : `${path} cannot be used (${why})`;
 
 const unavailable = (c: SyncConfig, message: string) =>
   new DatabaseError("SOURCE_UNAVAILABLE", `sync ${c.name}: ${message}`, { source: c.name });

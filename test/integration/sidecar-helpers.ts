@@ -6,7 +6,7 @@ import { DatabaseWrapper, parseConfig } from "../../src/index.ts";
 import { migrateSqlite } from "../../src/schema/migrate.ts";
 
 export const WRITER = join(import.meta.dir, "fixtures", "wal-writer.ts");
-export const CLI = join(import.meta.dir, "..", "..", "scripts", "cli.ts");
+export const CLI = join(import.meta.dir, "..", "..", "src", "cli", "main.ts");
 export const WRITER_CHAT = -1009000000001;
 
 export interface WriterResult {

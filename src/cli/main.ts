@@ -4,12 +4,12 @@
  * code and message on stderr, or in the `--json` output), 2 usage error.
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../src/config/load.ts";
-import type { ResolvedConfig } from "../src/config/types.ts";
-import { DatabaseError } from "../src/errors.ts";
-import { archive, migrate, sync } from "./cli/mutate.ts";
-import { EXIT, printJson, UsageError } from "./cli/output.ts";
-import { check, explain, status } from "./cli/reports.ts";
+import { loadConfig } from "../config/load.ts";
+import type { ResolvedConfig } from "../config/types.ts";
+import { DatabaseError } from "../errors.ts";
+import { archive, migrate, sync } from "./mutate.ts";
+import { EXIT, printJson, UsageError } from "./output.ts";
+import { check, explain, status } from "./reports.ts";
 
 const USAGE = `usage: chatdb <command> <config.toml> [options]
 

@@ -1,10 +1,10 @@
 /** `migrate`, `archive` and `sync`: the commands that write. */
-import { type ArchiveCheckpoint, archiveChats } from "../../src/archive/archive-chat.ts";
-import type { ResolvedConfig } from "../../src/config/types.ts";
-import { DatabaseError } from "../../src/errors.ts";
-import type { MigrationReport } from "../../src/schema/migrate.ts";
-import { SqliteSource } from "../../src/sources/sqlite-source.ts";
-import { Sidecar } from "../../src/sync/sidecar.ts";
+import { type ArchiveCheckpoint, archiveChats } from "../archive/archive-chat.ts";
+import type { ResolvedConfig } from "../config/types.ts";
+import { DatabaseError } from "../errors.ts";
+import type { MigrationReport } from "../schema/migrate.ts";
+import { SqliteSource } from "../sources/sqlite-source.ts";
+import { Sidecar } from "../sync/sidecar.ts";
 import { EXIT, Progress, table } from "./output.ts";
 
 /** `migrate`: each writable SQLite source to the latest schema, one line per step. */

@@ -4,18 +4,14 @@
  * `check` and `status` print this.
  */
 import { statSync } from "node:fs";
-import type { SQL } from "bun";
-import { redactUrl } from "../../src/_internal/redact.ts";
-import type { ResolvedConfig, SourceConfig, SyncConfig } from "../../src/config/types.ts";
-import { DatabaseError } from "../../src/errors.ts";
-import { describeUnindexed, type UnindexedTable } from "../../src/schema/indexes.ts";
-import { LATEST_VERSION } from "../../src/schema/migrations.ts";
-import { PostgresSource } from "../../src/sources/postgres-source.ts";
-import {
-  foreignWalHazard,
-  headerJournalMode,
-  SqliteSource,
-} from "../../src/sources/sqlite-source.ts";
+import { redactUrl } from "../_internal/redact.ts";
+import type { ResolvedConfig, SourceConfig, SyncConfig } from "../config/types.ts";
+import { DatabaseError } from "../errors.ts";
+import { describeUnindexed, type UnindexedTable } from "../schema/indexes.ts";
+import { LATEST_VERSION } from "../schema/migrations.ts";
+import { PostgresSource } from "../sources/postgres-source.ts";
+import { foreignWalHazard, headerJournalMode, isIdleWal } from "../sources/sqlite-file.ts";
+import { SqliteSource } from "../sources/sqlite-source.ts";
 
 /** Tables counted by `check` (per-chat tables and the shared cache). */
 export const COUNTED = [
@@ -120,15 +116,15 @@ async function inspectSqlite(s: SourceConfig, r: SourceReport, withCounts: boole
   if (hazard !== undefined) unavailable(r, `SOURCE_UNAVAILABLE: ${hazard}`);
   // Open it as the library does, but never writable (no create, no migration) and, for a WAL
   // file nobody has open (no -wal/-shm), immutable: a readonly open would create -wal/-shm.
-  const idle = r.journal === "wal" && (r.walBytes === null || statOf(`${s.path}-shm`) === null);
+  const idle = isIdleWal(s.path);
   const mode = s.mode === "immutable" || idle ? "immutable" : "readonly";
   if (idle && r.walBytes !== null && s.mode !== "immutable") {
     r.notes.push("-wal without -shm (its writer did not close cleanly): read without the -wal");
   }
   const source = new SqliteSource({ ...s, readonly: true, immutable: mode === "immutable", mode });
   try {
-    await source.ready().catch(() => {}); // a locked file opens once its lock is gone (or not)
-    const health = source.health();
+    // a locked file opens once its lock is gone (or not)
+    const { health } = await source.inspect();
     r.schemaVersion = health.schemaVersion;
     if (health.state === "unavailable") {
       if (hazard === undefined) unavailable(r, `SOURCE_UNAVAILABLE: ${health.reason}`);
@@ -142,21 +138,7 @@ async function inspectSqlite(s: SourceConfig, r: SourceReport, withCounts: boole
     }
     schemaNotes(s, r);
     scanNotes(s, health.scans, r);
-    if (withCounts) {
-      const db = source._connection();
-      const tables = new Set(
-        (
-          db.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {
-            name: string;
-          }[]
-        ).map((t) => t.name),
-      );
-      r.counts = {};
-      for (const t of COUNTED) {
-        if (tables.has(t))
-          r.counts[t] = (db.query(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
-      }
-    }
+    if (withCounts) r.counts = (await source.inspect(COUNTED)).counts;
   } catch (e) {
     unavailable(r, `SOURCE_UNAVAILABLE: ${s.path}: ${(e as Error).message}`);
   } finally {
@@ -186,10 +168,11 @@ async function inspectPostgres(s: SourceConfig, r: SourceReport, withCounts: boo
   try {
     const probe = (async () => {
       source = new PostgresSource({ ...s, readonly: true, mode: "readonly" });
-      await source._ready();
-      r.schemaVersion = source.health().schemaVersion;
-      scanNotes(s, source.health().scans, r);
-      if (withCounts) r.counts = await countRowsPg(source._sql());
+      const { health, error } = await source.inspect();
+      if (error !== null) throw error;
+      r.schemaVersion = health.schemaVersion;
+      scanNotes(s, health.scans, r);
+      if (withCounts) r.counts = (await source.inspect(COUNTED)).counts;
       answered = true;
     })();
     probe.catch(() => {}); // a late failure after the time limit is already reported
@@ -218,20 +201,6 @@ async function inspectPostgres(s: SourceConfig, r: SourceReport, withCounts: boo
     if (answered) await source?.close();
     else void source?.close().catch(() => {});
   }
-}
-
-/** Exact row counts of the COUNTED tables the schema has (through the search_path). */
-async function countRowsPg(sql: SQL): Promise<Record<string, number>> {
-  const names = COUNTED.map((t) => `('${t}')`).join(", ");
-  const present = (await sql.unsafe(
-    `SELECT name FROM (VALUES ${names}) AS t(name) WHERE to_regclass(name) IS NOT NULL`,
-  )) as { name: string }[];
-  const counts: Record<string, number> = {};
-  for (const { name } of present) {
-    const [row] = (await sql.unsafe(`SELECT count(*) AS n FROM ${name}`)) as { n: unknown }[];
-    counts[name] = Number(row?.n ?? 0);
-  }
-  return counts;
 }
 
 /** A schema newer than this build is a problem; an older one a note. */

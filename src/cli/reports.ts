@@ -1,7 +1,7 @@
 /** `check`, `status` and `explain`: read-only commands. */
-import type { ResolvedConfig } from "../../src/config/types.ts";
-import { DatabaseError } from "../../src/errors.ts";
-import { Router } from "../../src/routing.ts";
+import type { ResolvedConfig } from "../config/types.ts";
+import { DatabaseError } from "../errors.ts";
+import { Router } from "../routing.ts";
 import { inspectAll, type SourceReport } from "./inspect.ts";
 import { dash, EXIT, printJson, table } from "./output.ts";
 
