@@ -10,7 +10,12 @@ import { DatabaseError } from "../errors.ts";
 import { describeUnindexed, type UnindexedTable } from "../schema/indexes.ts";
 import { LATEST_VERSION } from "../schema/migrations.ts";
 import { PostgresSource } from "../sources/postgres-source.ts";
-import { foreignWalHazard, headerJournalMode, isIdleWal } from "../sources/sqlite-file.ts";
+import {
+  fileKind,
+  foreignWalHazard,
+  headerJournalMode,
+  isIdleWal,
+} from "../sources/sqlite-file.ts";
 import { SqliteSource } from "../sources/sqlite-source.ts";
 
 /** Tables counted by `check` (per-chat tables and the shared cache). */
@@ -101,6 +106,11 @@ async function inspectSqlite(s: SourceConfig, r: SourceReport, withCounts: boole
     return;
   }
   r.exists = true;
+  if (!st.isFile()) {
+    // a FIFO would block the header read; the library refuses it before opening too
+    unavailable(r, `SOURCE_UNAVAILABLE: ${s.path} is ${fileKind(st)}, not a regular file`);
+    return;
+  }
   r.bytes = st.size;
   r.modified = st.mtime.toISOString();
   r.walBytes = statOf(`${s.path}-wal`)?.size ?? null;

@@ -3,7 +3,6 @@
  * would reject (or misread) is CONFIG_INVALID with the key path, from the constructor, a hot
  * reload and the CLI alike. No message here ever repeats the URL: it may hold a password.
  */
-import type { SQL } from "bun";
 
 const ENCODE_HINT =
   "percent-encode reserved characters in the user and password (@ → %40, : → %3A, / → %2F, ? → %3F, # → %23, % → %25), or use password_env";

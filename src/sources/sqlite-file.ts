@@ -11,6 +11,7 @@ import {
   closeSync,
   existsSync,
   constants as fsc,
+  fstatSync,
   openSync,
   readSync,
   type Stats,
@@ -128,11 +129,13 @@ function readHead(path: string, n: number): Buffer | null {
   const head = Buffer.alloc(n);
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever
+    fd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
   } catch {
     return null;
   }
   try {
+    if (!fstatSync(fd).isFile()) return null;
     return head.subarray(0, readSync(fd, head, 0, n, 0));
   } finally {
     closeSync(fd);

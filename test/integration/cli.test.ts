@@ -94,6 +94,18 @@ describe("chatdb check / status / explain", () => {
     expect(existsSync(dir.file("external.db"))).toBe(false); // inspection never creates files
   });
 
+  test("check on a FIFO at a source path exits 1 at once, naming it (no blocking header read)", async () => {
+    await using dir = tempDir();
+    const config = await fixture(dir);
+    const { rmSync } = await import("node:fs");
+    rmSync(dir.file("external.db"));
+    expect(Bun.spawnSync(["mkfifo", dir.file("external.db")]).exitCode).toBe(0);
+    const r = chatdb(["check", config, "--json"]);
+    expect(r.code).toBe(1);
+    const ext = r.json().sources.find((x: { name: string }) => x.name === "external");
+    expect(ext.problems).toEqual([expect.stringContaining("is a FIFO, not a regular file")]);
+  });
+
   test("status reports health of each source and the sync snapshot", async () => {
     await using dir = tempDir();
     const config = await fixture(dir);
