@@ -153,6 +153,11 @@ describe("faults on an external source while the others keep serving", () => {
     await waitFor("ext unavailable", () => fx.state()?.state === "unavailable");
     expect(fx.state()?.reason).toContain("missing");
     await expectCode(fx.db.getChatUser(EXT, 1), "SOURCE_UNAVAILABLE");
+    // the background load meets it too (typed, counted), before the file comes back
+    await waitFor(
+      "the load to meet the missing file",
+      () => (fx.stats.extErrors.SOURCE_UNAVAILABLE ?? 0) > 0,
+    );
     await fx.recover(2);
     const s = await fx.finish();
     expect(s.extErrors.SOURCE_UNAVAILABLE).toBeGreaterThan(0);
