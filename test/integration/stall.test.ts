@@ -28,11 +28,14 @@ import {
 import { DatabaseWrapper } from "../../src/index.ts";
 import { expectCode, waitFor, writeConfig } from "../helpers.ts";
 
-/** The loose bounds every case must keep. */
+/**
+ * The loose bounds every case must keep: a stall would be the lock's whole second (or ten);
+ * a shared CI machine's scheduler alone has shown 50 ms pauses, so the bound sits well above.
+ */
 function expectCalm(r: StallResult) {
-  expect(r.maxLagMs).toBeLessThan(50);
+  expect(r.maxLagMs).toBeLessThan(250);
   // the calm reads stay fast in absolute terms (the quiet p99 is tens of µs)
-  expect(r.calmP99Ms).toBeLessThan(Math.max(20, r.quietP99Ms * 5));
+  expect(r.calmP99Ms).toBeLessThan(Math.max(100, r.quietP99Ms * 5));
 }
 
 describe("another process holding a lock never stalls the bot", () => {
