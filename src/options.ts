@@ -4,9 +4,9 @@
  * is opened.
  */
 import { resolve } from "node:path";
-import { frozenMap, loadConfig } from "./config/load.ts";
+import { frozenMap, loadConfig, sourceConfig } from "./config/load.ts";
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT } from "./config/schema.ts";
-import type { ResolvedConfig, SourceConfig } from "./config/types.ts";
+import type { ResolvedConfig } from "./config/types.ts";
 import { DatabaseError } from "./errors.ts";
 
 /** Where log lines go; the library never prints. Every method is optional. */
@@ -126,14 +126,12 @@ export function legacyConfig(
   if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout < 0) {
     invalid("timeout: expected a number of seconds >= 0");
   }
-  const source: SourceConfig = Object.freeze({
+  const source = sourceConfig({
     name: "default",
     type: "sqlite",
     path: dbPath === ":memory:" ? dbPath : resolve(dbPath),
-    url: "",
     readonly: false,
     immutable: false,
-    mode: "read-write",
     timeout,
     maxConnections,
   });

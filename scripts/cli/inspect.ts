@@ -6,7 +6,14 @@
 import { statSync } from "node:fs";
 import type { SQL } from "bun";
 import { redactUrl } from "../../src/_internal/redact.ts";
-import type { ResolvedConfig, SourceConfig, SyncConfig } from "../../src/config/types.ts";
+import { sourceConfig } from "../../src/config/load.ts";
+import type {
+  PostgresSourceConfig,
+  ResolvedConfig,
+  SourceConfig,
+  SqliteSourceConfig,
+  SyncConfig,
+} from "../../src/config/types.ts";
 import { DatabaseError } from "../../src/errors.ts";
 import { describeUnindexed, type UnindexedTable } from "../../src/schema/indexes.ts";
 import { LATEST_VERSION } from "../../src/schema/migrations.ts";
@@ -90,7 +97,7 @@ export async function inspectSource(s: SourceConfig, withCounts: boolean): Promi
   return r;
 }
 
-async function inspectSqlite(s: SourceConfig, r: SourceReport, withCounts: boolean) {
+async function inspectSqlite(s: SqliteSourceConfig, r: SourceReport, withCounts: boolean) {
   if (s.path === ":memory:") {
     r.notes.push("in-memory: empty at every start");
     return;
@@ -125,7 +132,9 @@ async function inspectSqlite(s: SourceConfig, r: SourceReport, withCounts: boole
   if (idle && r.walBytes !== null && s.mode !== "immutable") {
     r.notes.push("-wal without -shm (its writer did not close cleanly): read without the -wal");
   }
-  const source = new SqliteSource({ ...s, readonly: true, immutable: mode === "immutable", mode });
+  const source = new SqliteSource(
+    sourceConfig({ ...s, readonly: true, immutable: mode === "immutable" }),
+  );
   try {
     await source.ready().catch(() => {}); // a locked file opens once its lock is gone (or not)
     const health = source.health();
@@ -178,14 +187,14 @@ function scanNotes(s: SourceConfig, scans: UnindexedTable[], r: SourceReport): v
  * Connects as the library does, but as a readonly source (a schema-version probe, never a
  * migration; the server refuses writes): `timeout` seconds to connect, as many again to answer.
  */
-async function inspectPostgres(s: SourceConfig, r: SourceReport, withCounts: boolean) {
+async function inspectPostgres(s: PostgresSourceConfig, r: SourceReport, withCounts: boolean) {
   const limit = 2 * s.timeout;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let source: PostgresSource | undefined;
   let answered = false;
   try {
     const probe = (async () => {
-      source = new PostgresSource({ ...s, readonly: true, mode: "readonly" });
+      source = new PostgresSource(sourceConfig({ ...s, readonly: true }));
       await source._ready();
       r.schemaVersion = source.health().schemaVersion;
       scanNotes(s, source.health().scans, r);

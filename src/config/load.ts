@@ -12,11 +12,14 @@ import { postgresUrlProblem, withPassword } from "./postgres-url.ts";
 import {
   DATABASE_ALIASES,
   DatabaseSchema,
+  ENGINES,
   KNOWN_KEYS,
   SOURCE_ALIASES,
+  type SourceInput,
+  type SourceType,
   SyncTableSchema,
 } from "./schema.ts";
-import type { ResolvedConfig, SourceConfig, SyncConfig } from "./types.ts";
+import type { ResolvedConfig, SourceConfig, SourceMode, SyncConfig } from "./types.ts";
 
 /** Options of {@link parseConfig}. */
 export interface ParseOptions {
@@ -73,14 +76,22 @@ export function parseConfig(text: string, options: ParseOptions = {}): ResolvedC
  */
 export function loadConfig(path: string): ResolvedConfig {
   const file = resolve(path);
-  let text: string;
+  return parseConfigFile(readConfigFile(file), file);
+}
+
+/** The text of the config file `file` (absolute); CONFIG_INVALID when it cannot be read. */
+export function readConfigFile(file: string): string {
   try {
-    text = readFileSync(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch (e) {
     throw new DatabaseError("CONFIG_INVALID", `config ${file}: cannot read file (${errText(e)})`, {
       cause: e,
     });
   }
+}
+
+/** {@link parseConfig} of text read from `file` (absolute): relative paths resolve against its folder. */
+export function parseConfigFile(text: string, file: string): ResolvedConfig {
   return parseConfig(text, { baseDir: dirname(file), file });
 }
 
@@ -114,74 +125,17 @@ export function resolveConfig(
   const input = (parsed as v.SafeParseResult<typeof DatabaseSchema> & { success: true }).output;
 
   const sources: SourceConfig[] = [];
-  const seenPaths = new Map<string, string>();
+  const claimed = new Map<string, string>();
   for (const [name, s] of Object.entries(input.sources)) {
     const at = join2(prefix, `sources.${name}`);
     if (s.immutable && !s.readonly) fail(`${at}.immutable`, "immutable requires readonly = true");
-    let path = "";
-    let url = "";
-    if (s.type === "sqlite") {
-      for (const k of [
-        "url",
-        "host",
-        "port",
-        "user",
-        "password",
-        "password_env",
-        "database",
-      ] as const) {
-        if (s[k] !== undefined) fail(`${at}.${k}`, `only valid for type = "postgres"`);
-      }
-      if (s.path === undefined) fail(`${at}.path`, "required for a sqlite source");
-      path =
-        s.path === ":memory:"
-          ? ":memory:"
-          : canonicalPath(resolve(options.baseDir, s.path as string));
-      if (path === ":memory:" && s.readonly) {
-        fail(`${at}.readonly`, "a :memory: source cannot be readonly (it would always be empty)");
-      }
-      const other = seenPaths.get(path);
-      if (path !== ":memory:" && other !== undefined) {
-        fail(`${at}.path`, `resolves to the same file as sources.${other} (${path})`);
-      }
-      seenPaths.set(path, name);
-    } else {
-      if (s.path !== undefined) fail(`${at}.path`, `not valid for type = "postgres" (use url)`);
-      if (s.immutable) fail(`${at}.immutable`, `only valid for type = "sqlite"`);
-      if (s.url !== undefined) {
-        for (const k of ["host", "port", "user", "password", "database"] as const) {
-          if (s[k] !== undefined) fail(`${at}.${k}`, "give either url or its parts, not both");
-        }
-      }
-      url = s.url ?? postgresUrl(s);
-      if (url === "") fail(at, 'type = "postgres" needs url or host');
-      const urlAt = s.url === undefined ? `${at}.host` : `${at}.url`;
-      const problem = postgresUrlProblem(url);
-      if (problem !== "") fail(urlAt, problem);
-      if (s.password_env !== undefined) {
-        const envAt = `${at}.password_env`;
-        if (s.password !== undefined) fail(envAt, "give either password or password_env, not both");
-        if (new URL(url).password !== "") {
-          fail(envAt, "the url has a password too; give it in one place");
-        }
-        const password = process.env[s.password_env];
-        if (password === undefined) {
-          fail(envAt, `environment variable ${s.password_env} is not set`);
-        }
-        url = withPassword(url, password as string);
-      }
-      if (seenPaths.has(url)) fail(`${at}.url`, `same database as sources.${seenPaths.get(url)}`);
-      seenPaths.set(url, name);
-    }
+    const own = ENGINE_RESOLVERS[s.type](s, { at, name, baseDir: options.baseDir, claimed, fail });
     sources.push(
-      Object.freeze({
+      sourceConfig({
         name,
-        type: s.type,
-        path,
-        url,
+        ...own,
         readonly: s.readonly,
         immutable: s.immutable,
-        mode: s.immutable ? "immutable" : s.readonly ? "readonly" : "read-write",
         timeout: s.timeout,
         maxConnections: s.max_connections,
       }),
@@ -223,6 +177,101 @@ export function resolveConfig(
     file: options.file,
   });
 }
+
+/** The fields a resolved source is built from: all of it but `mode`, which follows from the flags. */
+export type SourceFields = WithoutMode<SourceConfig>;
+type WithoutMode<S> = S extends unknown ? Omit<S, "mode"> : never;
+
+/**
+ * A resolved source, frozen: the one place one is built (the config file's tables, the legacy
+ * `{ dbPath }` form, the CLI's read-only views of a source).
+ */
+export function sourceConfig<T extends SourceType>(
+  fields: SourceFields & { type: T },
+): Extract<SourceConfig, { type: T }> {
+  const { name, type, readonly, immutable, timeout, maxConnections, ...where } = fields;
+  const mode: SourceMode = immutable ? "immutable" : readonly ? "readonly" : "read-write";
+  // `where` is the engine's own fields (path, url); `mode` is recomputed, never copied
+  const { mode: _, ...own } = where as typeof where & { mode?: unknown };
+  return Object.freeze({
+    name,
+    type,
+    ...own,
+    readonly,
+    immutable,
+    mode,
+    timeout,
+    maxConnections,
+  }) as Extract<SourceConfig, { type: T }>;
+}
+
+/** What an engine's resolver is given besides the source's table. */
+interface EngineContext {
+  /** The source's key path, for messages ("database.sources.main"). */
+  at: string;
+  name: string;
+  baseDir: string;
+  /** File or database → the source naming it: two sources may not open the same one. */
+  claimed: Map<string, string>;
+  fail: (keyPath: string, message: string) => never;
+}
+
+/** Each engine's own fields of a resolved source (those the others lack), `type` included. */
+type EngineFields = {
+  [T in SourceType]: Omit<Extract<SourceConfig, { type: T }>, Exclude<keyof SourceConfig, "type">>;
+};
+
+/** Per engine: its keys of a source table checked and turned into its resolved fields. */
+const ENGINE_RESOLVERS: {
+  [T in SourceType]: (s: SourceInput, c: EngineContext) => EngineFields[T];
+} = {
+  sqlite(s, { at, name, baseDir, claimed, fail }) {
+    for (const k of Object.keys(ENGINES.postgres.keys) as (keyof typeof ENGINES.postgres.keys)[]) {
+      if (s[k] !== undefined) fail(`${at}.${k}`, `only valid for type = "postgres"`);
+    }
+    if (s.path === undefined) fail(`${at}.path`, "required for a sqlite source");
+    const path =
+      s.path === ":memory:" ? ":memory:" : canonicalPath(resolve(baseDir, s.path as string));
+    if (path === ":memory:" && s.readonly) {
+      fail(`${at}.readonly`, "a :memory: source cannot be readonly (it would always be empty)");
+    }
+    const other = claimed.get(path);
+    if (path !== ":memory:" && other !== undefined) {
+      fail(`${at}.path`, `resolves to the same file as sources.${other} (${path})`);
+    }
+    claimed.set(path, name);
+    return { type: "sqlite", path };
+  },
+  postgres(s, { at, name, claimed, fail }) {
+    if (s.path !== undefined) fail(`${at}.path`, `not valid for type = "postgres" (use url)`);
+    if (s.immutable) fail(`${at}.immutable`, `only valid for type = "sqlite"`);
+    if (s.url !== undefined) {
+      for (const k of ["host", "port", "user", "password", "database"] as const) {
+        if (s[k] !== undefined) fail(`${at}.${k}`, "give either url or its parts, not both");
+      }
+    }
+    let url = s.url ?? postgresUrl(s);
+    if (url === "") fail(at, 'type = "postgres" needs url or host');
+    const urlAt = s.url === undefined ? `${at}.host` : `${at}.url`;
+    const problem = postgresUrlProblem(url);
+    if (problem !== "") fail(urlAt, problem);
+    if (s.password_env !== undefined) {
+      const envAt = `${at}.password_env`;
+      if (s.password !== undefined) fail(envAt, "give either password or password_env, not both");
+      if (new URL(url).password !== "") {
+        fail(envAt, "the url has a password too; give it in one place");
+      }
+      const password = process.env[s.password_env];
+      if (password === undefined) {
+        fail(envAt, `environment variable ${s.password_env} is not set`);
+      }
+      url = withPassword(url, password as string);
+    }
+    if (claimed.has(url)) fail(`${at}.url`, `same database as sources.${claimed.get(url)}`);
+    claimed.set(url, name);
+    return { type: "postgres", url };
+  },
+};
 
 function resolveSync(
   raw: unknown,
