@@ -4,7 +4,7 @@
  * is opened.
  */
 import { resolve } from "node:path";
-import { frozenMap, loadConfig, sourceConfig } from "./config/load.ts";
+import { frozenMap, loadConfigFile, sourceConfig } from "./config/load.ts";
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT } from "./config/schema.ts";
 import type { ResolvedConfig } from "./config/types.ts";
 import { DatabaseError } from "./errors.ts";
@@ -53,6 +53,8 @@ export type WrapperOptions =
 /** The options, checked and with their defaults. */
 export interface WrapperSettings {
   config: ResolvedConfig;
+  /** The text `config` was parsed from, when the wrapper read the file itself (`configPath`). */
+  configText: string | undefined;
   logger: Logger;
   watch: boolean;
   watchSources: boolean;
@@ -74,9 +76,10 @@ export function resolveOptions(options: WrapperOptions): WrapperSettings {
     invalid("pass a path, { dbPath }, { config } or { configPath }");
   }
   let config: ResolvedConfig;
+  let configText: string | undefined;
   if ("configPath" in options) {
     if (typeof options.configPath !== "string") invalid("configPath: expected a path");
-    config = loadConfig(options.configPath);
+    ({ config, text: configText } = loadConfigFile(options.configPath));
   } else if ("config" in options) {
     const c = options.config as Partial<ResolvedConfig> | null;
     if (!c || !Array.isArray(c.sources) || !(c.chatMapping instanceof Map)) {
@@ -102,6 +105,7 @@ export function resolveOptions(options: WrapperOptions): WrapperSettings {
   };
   return {
     config,
+    configText,
     logger: options.logger ?? {},
     watch,
     watchSources: options.watchSources !== false,

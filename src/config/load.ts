@@ -75,24 +75,35 @@ export function parseConfig(text: string, options: ParseOptions = {}): ResolvedC
  * ```
  */
 export function loadConfig(path: string): ResolvedConfig {
-  const file = resolve(path);
-  return parseConfigFile(readConfigFile(file), file);
+  return loadConfigFile(path).config;
 }
 
-/** The text of the config file `file` (absolute); CONFIG_INVALID when it cannot be read. */
-export function readConfigFile(file: string): string {
+/** {@link loadConfig}, with the text the config was parsed from. */
+export function loadConfigFile(path: string): { config: ResolvedConfig; text: string } {
+  const file = resolve(path);
+  const text = readConfigFile(file);
+  if (typeof text !== "string") throw text;
+  return { config: parseConfigFile(text, file), text };
+}
+
+/** The config file's text, or the CONFIG_INVALID error saying why it cannot be read. */
+export function readConfigFile(file: string): string | DatabaseError {
   try {
     return readFileSync(file, "utf8");
   } catch (e) {
-    throw new DatabaseError("CONFIG_INVALID", `config ${file}: cannot read file (${errText(e)})`, {
+    return new DatabaseError("CONFIG_INVALID", `config ${file}: cannot read file (${errText(e)})`, {
       cause: e,
     });
   }
 }
 
-/** {@link parseConfig} of text read from `file` (absolute): relative paths resolve against its folder. */
+/**
+ * {@link parseConfig} of the text read from `file`: relative paths resolve against its folder.
+ * A hot reload parses what the watcher read this way, without reading the file again.
+ */
 export function parseConfigFile(text: string, file: string): ResolvedConfig {
-  return parseConfig(text, { baseDir: dirname(file), file });
+  const abs = resolve(file);
+  return parseConfig(text, { baseDir: dirname(abs), file: abs });
 }
 
 /** Validates an already-parsed TOML document (or an equivalent plain object). */
