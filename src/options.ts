@@ -4,8 +4,9 @@
  * is opened.
  */
 import { resolve } from "node:path";
-import { frozenMap, loadConfigFile, sourceConfig } from "./config/load.ts";
+import { frozenMap, loadConfigFile } from "./config/load.ts";
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT } from "./config/schema.ts";
+import { sourceConfig } from "./config/source-config.ts";
 import type { ResolvedConfig } from "./config/types.ts";
 import { DatabaseError } from "./errors.ts";
 

@@ -6,7 +6,7 @@
 import { statSync } from "node:fs";
 import type { SQL } from "bun";
 import { redactUrl } from "../../src/_internal/redact.ts";
-import { sourceConfig } from "../../src/config/load.ts";
+import { sourceConfig } from "../../src/config/source-config.ts";
 import type {
   PostgresSourceConfig,
   ResolvedConfig,

@@ -1,7 +1,8 @@
 /**
  * The config's shape, as valibot schemas: the single source of truth for key names, types
- * and defaults. Aliases are folded in by `load.ts` before these run; cross-field rules
- * (immutable needs readonly, targets must exist, paths must differ) live there too.
+ * and defaults, and for the resolved source's type (`SourceConfigSchema`). Aliases are folded
+ * in by `load.ts` before these run; cross-field rules (immutable needs readonly, targets must
+ * exist, paths must differ) live there and in `source-config.ts`.
  */
 import * as v from "valibot";
 
@@ -20,8 +21,8 @@ const seconds = v.pipe(
 /**
  * The engines a source can use, by `type`: the keys only that engine takes in
  * `[database.sources.NAME]`, and what its resolved config holds besides the common fields.
- * A new engine is an entry here, its resolver in `load.ts` and its class in `sources/open.ts`
- * (TypeScript points at both once the entry exists).
+ * A new engine is an entry here, its resolver in `source-config.ts` and its class in
+ * `sources/open.ts` (TypeScript points at both once the entry exists).
  */
 export const ENGINES = {
   sqlite: {
@@ -69,7 +70,10 @@ export const SOURCE_TYPES = Object.keys(ENGINES) as [SourceType, ...SourceType[]
  */
 export const SOURCE_MODES = ["read-write", "readonly", "immutable"] as const;
 
-/** One `[database.sources.NAME]` table as written: every engine's keys, checked per engine by `load.ts`. */
+/**
+ * One `[database.sources.NAME]` table as written: every engine's keys (so a typo gets a hint
+ * whatever the type), checked per engine in `source-config.ts`.
+ */
 export const SourceSchema = v.strictObject({
   type: v.optional(
     v.picklist(SOURCE_TYPES, `must be ${SOURCE_TYPES.map((t) => `"${t}"`).join(" or ")}`),
@@ -101,7 +105,7 @@ const resolvedSource = {
 
 /**
  * A source as the library uses it, one variant per engine: the type `SourceConfig` is this
- * schema's output. Built only by `sourceConfig()` in `load.ts`.
+ * schema's output. Built only by `sourceConfig()` in `source-config.ts`.
  */
 export const SourceConfigSchema = v.variant("type", [
   v.object({ type: v.literal("sqlite"), ...ENGINES.sqlite.resolved, ...resolvedSource }),
