@@ -4,13 +4,14 @@
  * generation, hot reload, events, health and close. `DatabaseWrapper` (wrapper.ts) adds the
  * data methods on top.
  */
+import { resolve } from "node:path";
 import { SafeEmitter } from "./_internal/emitter.ts";
 import { redactConfig } from "./_internal/redact.ts";
 import { aggregate, checkStrict, firstMatch, type MergeRule } from "./aggregate.ts";
-import { loadConfig } from "./config/load.ts";
+import { parseConfigFile, readConfigFile } from "./config/load.ts";
 import type { ResolvedConfig } from "./config/types.ts";
 import { DatabaseError } from "./errors.ts";
-import { ConfigWatcher } from "./live/config-watcher.ts";
+import { type ConfigRead, ConfigWatcher } from "./live/config-watcher.ts";
 import { SourceWatcher } from "./live/source-watcher.ts";
 import { type Logger, resolveOptions, type WrapperOptions } from "./options.ts";
 import { type RouteExplanation, type RouteRequest, Router } from "./routing.ts";
@@ -76,6 +77,12 @@ export class WrapperCore extends SafeEmitter<WrapperEvents> {
   readonly #hooks: SourceHooks;
   #sourceWatcher: SourceWatcher | undefined;
   #configWatcher: ConfigWatcher | undefined;
+  /**
+   * The config text last loaded (applied or refused); null when the file could not be read,
+   * undefined when unknown (a `{ config }` wrapper before its first reload). The watcher's
+   * hand-overs equal to it are dropped.
+   */
+  #configText: string | null | undefined;
   #reloading: Promise<number> | undefined;
   #closing: Promise<void> | undefined;
   /** Calls that span awaits over a captured generation (aggregates with a Postgres source). */
@@ -89,6 +96,7 @@ export class WrapperCore extends SafeEmitter<WrapperEvents> {
     this.logger = settings.logger;
     this.listenerLogger = settings.logger;
     this.#configPath = settings.config.file;
+    this.#configText = settings.configText;
     this.#timing = settings.timing;
     this.#hooks = {
       reopened: (source, reason) => {
@@ -159,7 +167,7 @@ export class WrapperCore extends SafeEmitter<WrapperEvents> {
         ),
       );
     }
-    this.#configWatcher ??= new ConfigWatcher(file, () => void this.reload().catch(() => {}), {
+    this.#configWatcher ??= new ConfigWatcher(file, (read) => this.#changed(read), {
       ...this.#timing,
       onError: (e) => this.#watchError(e),
     });
@@ -173,38 +181,59 @@ export class WrapperCore extends SafeEmitter<WrapperEvents> {
    * config, emits `reloadError` and rejects. Resolves to the generation in force afterwards.
    */
   reload(): Promise<number> {
-    const run = () => {
-      this.assertOpen();
-      const file = this.#configPath;
-      if (file === undefined) {
-        throw new DatabaseError(
-          "INVALID_ARGUMENT",
-          "reload(): this wrapper was not built from a config file",
-        );
-      }
-      this.#configWatcher?.seen();
-      let payload: WrapperEvents["reload"][0];
-      try {
-        payload = this.#apply(loadConfig(file));
-      } catch (e) {
-        const error =
-          e instanceof DatabaseError
-            ? e
-            : new DatabaseError("CONFIG_INVALID", String(e), { cause: e });
-        this.logger.warn?.(
-          `chatdb: config not reloaded, keeping generation ${this.generation}: ${error.message}`,
-        );
-        this.emit("reloadError", { error });
-        throw error;
-      }
-      this.logger.info?.(`chatdb: config generation ${payload.generation} applied`, payload);
-      this.emit("reload", payload);
-      return payload.generation;
-    };
-    // one reload at a time; a request made during a reload runs after it, on the newest file
-    const next = (this.#reloading ?? Promise.resolve(0)).catch(() => 0).then(run);
+    return this.#queue((file) => this.#load(file, readConfigFile(file)));
+  }
+
+  /** What the watcher read: loaded unless it is the text already loaded. */
+  #changed(read: ConfigRead): void {
+    const text = typeof read === "string" ? read : null;
+    const run = (file: string) =>
+      text === this.#configText ? this.generation : this.#load(file, read);
+    void this.#queue(run).catch(() => {});
+  }
+
+  /**
+   * Runs `run` on the config file after the reloads queued before it: one at a time, so a
+   * request made during a reload runs after it, on the newest text.
+   */
+  #queue(run: (file: string) => number): Promise<number> {
+    const next = (this.#reloading ?? Promise.resolve(0))
+      .catch(() => 0)
+      .then(() => {
+        this.assertOpen();
+        if (this.#configPath === undefined) {
+          throw new DatabaseError(
+            "INVALID_ARGUMENT",
+            "reload(): this wrapper was not built from a config file",
+          );
+        }
+        return run(resolve(this.#configPath));
+      });
     this.#reloading = next;
     return next;
+  }
+
+  /** Parses and applies what was read from `file`; an invalid config is reported and rethrown. */
+  #load(file: string, read: ConfigRead): number {
+    this.#configText = typeof read === "string" ? read : null;
+    let payload: WrapperEvents["reload"][0];
+    try {
+      if (typeof read !== "string") throw read;
+      payload = this.#apply(parseConfigFile(read, file));
+    } catch (e) {
+      const error =
+        e instanceof DatabaseError
+          ? e
+          : new DatabaseError("CONFIG_INVALID", String(e), { cause: e });
+      this.logger.warn?.(
+        `chatdb: config not reloaded, keeping generation ${this.generation}: ${error.message}`,
+      );
+      this.emit("reloadError", { error });
+      throw error;
+    }
+    this.logger.info?.(`chatdb: config generation ${payload.generation} applied`, payload);
+    this.emit("reload", payload);
+    return payload.generation;
   }
 
   /** Opens what is new or changed, swaps, then retires what is gone. */

@@ -9,10 +9,12 @@
  */
 export { loadConfig, type ParseOptions, parseConfig } from "./config/load.ts";
 export type {
+  PostgresSourceConfig,
   ResolvedConfig,
   SourceConfig,
   SourceMode,
   SourceType,
+  SqliteSourceConfig,
   SyncConfig,
 } from "./config/types.ts";
 export type { HealthReport, Logger, WrapperEvents, WrapperOptions } from "./core.ts";

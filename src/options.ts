@@ -4,9 +4,10 @@
  * is opened.
  */
 import { resolve } from "node:path";
-import { frozenMap, loadConfig } from "./config/load.ts";
+import { frozenMap, loadConfigFile } from "./config/load.ts";
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT } from "./config/schema.ts";
-import type { ResolvedConfig, SourceConfig } from "./config/types.ts";
+import { sourceConfig } from "./config/source-config.ts";
+import type { ResolvedConfig } from "./config/types.ts";
 import { DatabaseError } from "./errors.ts";
 
 /** Where log lines go; the library never prints. Every method is optional. */
@@ -53,6 +54,8 @@ export type WrapperOptions =
 /** The options, checked and with their defaults. */
 export interface WrapperSettings {
   config: ResolvedConfig;
+  /** The text `config` was parsed from, when the wrapper read the file itself (`configPath`). */
+  configText: string | undefined;
   logger: Logger;
   watch: boolean;
   watchSources: boolean;
@@ -74,9 +77,10 @@ export function resolveOptions(options: WrapperOptions): WrapperSettings {
     invalid("pass a path, { dbPath }, { config } or { configPath }");
   }
   let config: ResolvedConfig;
+  let configText: string | undefined;
   if ("configPath" in options) {
     if (typeof options.configPath !== "string") invalid("configPath: expected a path");
-    config = loadConfig(options.configPath);
+    ({ config, text: configText } = loadConfigFile(options.configPath));
   } else if ("config" in options) {
     const c = options.config as Partial<ResolvedConfig> | null;
     if (!c || !Array.isArray(c.sources) || !(c.chatMapping instanceof Map)) {
@@ -102,6 +106,7 @@ export function resolveOptions(options: WrapperOptions): WrapperSettings {
   };
   return {
     config,
+    configText,
     logger: options.logger ?? {},
     watch,
     watchSources: options.watchSources !== false,
@@ -126,14 +131,12 @@ export function legacyConfig(
   if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout < 0) {
     invalid("timeout: expected a number of seconds >= 0");
   }
-  const source: SourceConfig = Object.freeze({
+  const source = sourceConfig({
     name: "default",
     type: "sqlite",
     path: dbPath === ":memory:" ? dbPath : resolve(dbPath),
-    url: "",
     readonly: false,
     immutable: false,
-    mode: "read-write",
     timeout,
     maxConnections,
   });

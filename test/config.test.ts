@@ -1,8 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig, parseConfig } from "../src/index.ts";
+import { loadConfig, parseConfig, type SourceConfig } from "../src/index.ts";
 import { expectCode, tempDir, writeConfig } from "./helpers.ts";
+
+/** What a source opens: its file (SQLite) or its URL (PostgreSQL). */
+const where = (s: SourceConfig | undefined) => (s?.type === "sqlite" ? s.path : s?.url);
 
 /** Parses `toml` and expects CONFIG_INVALID whose message names `keyPath`; returns the message. */
 async function rejects(toml: string, keyPath: string, baseDir = "/tmp"): Promise<string> {
@@ -117,7 +120,7 @@ describe("config validation", () => {
     const config = parseConfig(two(":memory:", ":memory:").replace("readonly = true", ""), {
       baseDir: dir.path,
     });
-    expect(config.sources.map((s) => s.path)).toEqual([":memory:", ":memory:"]);
+    expect(config.sources.map(where)).toEqual([":memory:", ":memory:"]);
   });
 
   test("rejects a sqlite source without a path, no sources, and several without a default", async () => {
@@ -178,7 +181,7 @@ describe("config resolution", () => {
     mkdirSync(dir.file("conf"));
     const toml = `[database]\ndefault_source = "a"\n[database.sources.a]\npath = "data/bot.db"\n[database.sources.b]\npath = "/abs/other.db"\n[database.sources.c]\npath = ":memory:"\n`;
     const loaded = loadConfig(writeConfig(dir.file("conf"), toml));
-    expect(loaded.sources.map((s) => s.path)).toEqual([
+    expect(loaded.sources.map(where)).toEqual([
       join(dir.path, "conf", "data", "bot.db"),
       "/abs/other.db",
       ":memory:",
@@ -186,7 +189,7 @@ describe("config resolution", () => {
     expect(loaded.file).toBe(join(dir.path, "conf", "bot.toml"));
 
     const parsed = parseConfig(toml, { baseDir: dir.path });
-    expect(parsed.sources[0]?.path).toBe(join(dir.path, "data", "bot.db"));
+    expect(where(parsed.sources[0])).toBe(join(dir.path, "data", "bot.db"));
     expect(parsed.file).toBeUndefined();
   });
 
@@ -216,7 +219,7 @@ describe("config resolution", () => {
       { baseDir: "/srv" },
     );
     expect(config.defaultSource).toBe("b");
-    expect(config.sources.map((s) => [s.name, s.path, s.mode])).toEqual([
+    expect(config.sources.map((s) => [s.name, where(s), s.mode])).toEqual([
       ["a", "/srv/a.db", "readonly"],
       ["b", "/srv/b.db", "read-write"],
     ]);
@@ -321,11 +324,11 @@ describe("postgres urls and passwords", () => {
 
   test("a percent-encoded password, or one given as a part, survives intact", () => {
     const enc = encodeURIComponent(SECRET);
-    const viaUrl = parseConfig(pg(`url = "postgres://bot:${enc}@db:5432/x"`)).sources[0]?.url;
+    const viaUrl = where(parseConfig(pg(`url = "postgres://bot:${enc}@db:5432/x"`)).sources[0]);
     expect(decodeURIComponent(new URL(viaUrl as string).password)).toBe(SECRET);
-    const viaParts = parseConfig(
-      pg(`host = "db"\nuser = "bot"\npassword = ${JSON.stringify(SECRET)}`),
-    ).sources[0]?.url;
+    const viaParts = where(
+      parseConfig(pg(`host = "db"\nuser = "bot"\npassword = ${JSON.stringify(SECRET)}`)).sources[0],
+    );
     expect(decodeURIComponent(new URL(viaParts as string).password)).toBe(SECRET);
   });
 
@@ -336,7 +339,7 @@ describe("postgres urls and passwords", () => {
         'url = "postgres://bot@db:5432/x"\npassword_env = "CHATDB_TEST_PG_PASSWORD"',
         'host = "db"\nuser = "bot"\npassword_env = "CHATDB_TEST_PG_PASSWORD"',
       ]) {
-        const url = parseConfig(pg(lines)).sources[0]?.url as string;
+        const url = where(parseConfig(pg(lines)).sources[0]) as string;
         expect(decodeURIComponent(new URL(url).password)).toBe(SECRET);
         expect(new URL(url).username).toBe("bot");
       }

@@ -5,7 +5,7 @@
  */
 
 import { SQL } from "bun";
-import type { SourceConfig } from "../src/config/types.ts";
+import type { PostgresSourceConfig } from "../src/config/types.ts";
 
 export const PG_URL = process.env.CHATDB_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const PG_REQUIRED = process.env.CHATDB_REQUIRE_PG === "1";
@@ -73,13 +73,12 @@ export async function closePgAdmin(): Promise<void> {
 export function pgSourceConfig(
   name: string,
   url: string,
-  extra: Partial<SourceConfig> = {},
-): SourceConfig {
+  extra: Partial<PostgresSourceConfig> = {},
+): PostgresSourceConfig {
   const readonly = extra.readonly ?? false;
   return Object.freeze({
     name,
     type: "postgres",
-    path: "",
     url,
     readonly,
     immutable: false,

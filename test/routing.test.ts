@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { DatabaseWrapper, loadConfig, parseConfig, type SourceConfig } from "../src/index.ts";
+import { DatabaseWrapper, loadConfig, parseConfig, type SqliteSourceConfig } from "../src/index.ts";
 import { SqliteSource } from "../src/sources/sqlite-source.ts";
 import {
   CHATS,
@@ -86,7 +86,7 @@ describe("routing", () => {
     });
     for (const immutable of [false, true]) {
       const source = new SqliteSource({
-        ...(config.sources[0] as SourceConfig),
+        ...(config.sources[0] as SqliteSourceConfig),
         immutable,
         mode: immutable ? "immutable" : "readonly",
       });

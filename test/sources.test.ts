@@ -1,6 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { DatabaseWrapper, parseConfig, type ResolvedConfig } from "../src/index.ts";
+import {
+  DatabaseWrapper,
+  parseConfig,
+  type ResolvedConfig,
+  type SqliteSourceConfig,
+} from "../src/index.ts";
 import { SqliteSource } from "../src/sources/sqlite-source.ts";
 import { CHATS, expectCode, multiSourceToml, seedDatabase, tempDir } from "./helpers.ts";
 
@@ -76,7 +81,7 @@ describe("readonly and immutable sources", () => {
       `[database.sources.ro]\npath = "ro.db"\nreadonly = true\ntimeout = 1.5\n`,
       { baseDir: dir.path },
     );
-    const source = new SqliteSource(config.sources[0] as (typeof config.sources)[0]);
+    const source = new SqliteSource(config.sources[0] as SqliteSourceConfig);
     try {
       expect(pragma(source, "query_only")).toBe(1);
       expect(pragma(source, "busy_timeout")).toBe(0);
@@ -92,7 +97,7 @@ describe("read-write sources", () => {
     const config = parseConfig(`[database.sources.rw]\npath = "sub/dir/rw.db"\ntimeout = 2.5\n`, {
       baseDir: dir.path,
     });
-    const source = new SqliteSource(config.sources[0] as (typeof config.sources)[0]);
+    const source = new SqliteSource(config.sources[0] as SqliteSourceConfig);
     try {
       expect(existsSync(dir.file("sub/dir/rw.db"))).toBe(true);
       expect(pragma(source, "journal_mode")).toBe("wal");
@@ -159,7 +164,7 @@ describe("closing", () => {
     const config = parseConfig(`[database.sources.ro]\npath = "ro.db"\nreadonly = true\n`, {
       baseDir: dir.path,
     });
-    const source = new SqliteSource(config.sources[0] as (typeof config.sources)[0]);
+    const source = new SqliteSource(config.sources[0] as SqliteSourceConfig);
     await source.close();
     await expectCode(() => source._connection(), "CLOSED");
   });

@@ -42,7 +42,7 @@ export function redactUrl(url: string): string {
 
 /** A source's config with its URL redacted (SQLite sources are returned as they are). */
 export function redactSource(s: SourceConfig): SourceConfig {
-  return s.url === "" ? s : Object.freeze({ ...s, url: redactUrl(s.url) });
+  return s.type === "postgres" ? Object.freeze({ ...s, url: redactUrl(s.url) }) : s;
 }
 
 /**
@@ -50,6 +50,6 @@ export function redactSource(s: SourceConfig): SourceConfig {
  * Everything else (routing, paths, sync) is kept as is.
  */
 export function redactConfig(config: ResolvedConfig): ResolvedConfig {
-  if (config.sources.every((s) => s.url === "")) return config;
+  if (config.sources.every((s) => s.type !== "postgres")) return config;
   return Object.freeze({ ...config, sources: Object.freeze(config.sources.map(redactSource)) });
 }

@@ -23,7 +23,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:
 import { dirname } from "node:path";
 import { replaceAtomically, tempPathFor, writeFileAtomically } from "../_internal/fs.ts";
 import { setChatMapping } from "../config/edit-mapping.ts";
-import type { SourceConfig } from "../config/types.ts";
+import type { SqliteSourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { migrateSqlite } from "../schema/migrate.ts";
 import { fileUri } from "../sources/sqlite-file.ts";
@@ -166,7 +166,7 @@ type Progress = {
 
 /** Step 1 for every job: one archive connection (one temp copy for an immutable archive). */
 function copyJobs(
-  target: SourceConfig,
+  target: SqliteSourceConfig,
   jobs: readonly ArchiveJob[],
   options: ArchiveOptions,
   progress: Progress,
@@ -272,7 +272,7 @@ function copyInTransaction(
 
 /** Step 3 for one chat; rows the bot wrote after the copy are copied again (3 rounds at most). */
 function deleteJob(
-  target: SourceConfig,
+  target: SqliteSourceConfig,
   job: ArchiveJob,
   options: ArchiveOptions,
   progress: Progress,
@@ -296,7 +296,7 @@ function deleteJob(
 
 /** Deletes the chat's source rows that have an identical archive copy; one transaction. */
 function deleteCopied(
-  target: SourceConfig,
+  target: SqliteSourceConfig,
   job: ArchiveJob,
   options: ArchiveOptions,
   progress: Progress,
@@ -339,7 +339,7 @@ function deleteCopied(
 }
 
 /** Free pages left by the delete (freelist_count × page_size), or VACUUM to give them back. */
-function reclaim(from: SourceConfig, vacuum: boolean): ArchiveReport["reclaimable"][number] {
+function reclaim(from: SqliteSourceConfig, vacuum: boolean): ArchiveReport["reclaimable"][number] {
   const db = new Database(from.path, constants.SQLITE_OPEN_READWRITE);
   try {
     db.run(`PRAGMA busy_timeout = ${Math.round(from.timeout * 1000)}`);
@@ -359,7 +359,7 @@ function reclaim(from: SourceConfig, vacuum: boolean): ArchiveReport["reclaimabl
 }
 
 /** URI to ATTACH a source read-only: immutable files as immutable, live ones `mode=ro`. */
-function sourceUri(s: SourceConfig): string {
+function sourceUri(s: SqliteSourceConfig): string {
   return fileUri(s.path, s.mode === "immutable" ? "immutable" : "ro");
 }
 

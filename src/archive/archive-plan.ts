@@ -8,7 +8,7 @@
 import { constants, Database } from "bun:sqlite";
 import { existsSync, statSync } from "node:fs";
 import { toDbTime } from "../_internal/values.ts";
-import type { ResolvedConfig, SourceConfig } from "../config/types.ts";
+import type { ResolvedConfig, SqliteSourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { readSchemaVersion } from "../schema/migrate.ts";
 import { LATEST_VERSION } from "../schema/migrations.ts";
@@ -24,7 +24,7 @@ import { CHAT_TABLES, columnsOf, countSql } from "./chat-tables.ts";
 /** One chat to move. */
 export interface ArchiveJob {
   chatId: number;
-  from: SourceConfig;
+  from: SqliteSourceConfig;
   /** The chat already routes to the target (a rerun after the mapping was written). */
   mapped: boolean;
   /** The chat's rows in `from` when planned. */
@@ -39,7 +39,7 @@ export interface ArchiveSkip {
 }
 
 export interface ArchivePlan {
-  target: SourceConfig;
+  target: SqliteSourceConfig;
   jobs: ArchiveJob[];
   skipped: ArchiveSkip[];
 }
@@ -78,7 +78,7 @@ export function planArchive(options: PlanOptions): ArchivePlan {
     : planInactive(options, target, log, options.inactiveDays);
 }
 
-function planChats(options: PlanOptions, target: SourceConfig, log: Map<number, string>) {
+function planChats(options: PlanOptions, target: SqliteSourceConfig, log: Map<number, string>) {
   const { config } = options;
   const jobs: ArchiveJob[] = [];
   const skipped: ArchiveSkip[] = [];
@@ -139,7 +139,7 @@ function planChats(options: PlanOptions, target: SourceConfig, log: Map<number, 
 /** Every chat whose newest message is older than `days`, found in the source it routes to. */
 function planInactive(
   options: PlanOptions,
-  target: SourceConfig,
+  target: SqliteSourceConfig,
   log: Map<number, string>,
   days: number,
 ) {
@@ -202,7 +202,7 @@ function planInactive(
  * The target must be a file only this bot writes: absent, empty, or a chatdb/gromozeka
  * database that no other process has open for writing.
  */
-function assertOwnTarget(target: SourceConfig): void {
+function assertOwnTarget(target: SqliteSourceConfig): void {
   const path = target.path;
   const size = statOf(path)?.size ?? 0;
   for (const suffix of ["-wal", "-journal"]) {
@@ -263,7 +263,7 @@ function assertOwnTarget(target: SourceConfig): void {
 }
 
 /** Reading another program's live WAL file as another user would break its writes (see foreignWalHazard). */
-function assertReadable(from: SourceConfig): void {
+function assertReadable(from: SqliteSourceConfig): void {
   const hazard = from.mode === "readonly" ? foreignWalHazard(from.path) : undefined;
   if (hazard !== undefined) {
     throw new DatabaseError("SOURCE_UNAVAILABLE", `archive: source ${from.name}: ${hazard}`, {
@@ -273,7 +273,7 @@ function assertReadable(from: SourceConfig): void {
 }
 
 /** Chat id → the source the archive's log says it came from (empty when there is no log). */
-function readLog(target: SourceConfig): Map<number, string> {
+function readLog(target: SqliteSourceConfig): Map<number, string> {
   const out = new Map<number, string>();
   if ((statOf(target.path)?.size ?? 0) === 0) return out;
   const db = openImmutable(target.path);
@@ -291,7 +291,7 @@ function readLog(target: SourceConfig): Map<number, string> {
 }
 
 /** The chat's rows over every per-chat table `from` has. */
-function chatRows(from: SourceConfig, chatId: number): number {
+function chatRows(from: SqliteSourceConfig, chatId: number): number {
   return withReader(from, (db) =>
     CHAT_TABLES.filter((t) => columnsOf(db, "main", t).includes("chat_id")).reduce(
       (n, t) => n + (db.query(countSql(t, "main")).get(chatId) as { n: number }).n,
@@ -304,7 +304,7 @@ function chatRows(from: SourceConfig, chatId: number): number {
  * Runs `fn` on a read connection to `s` that creates no file: immutable when the file is
  * frozen or nobody has it open (a WAL file without `-wal`/`-shm`), `mode=ro` otherwise.
  */
-export function withReader<T>(s: SourceConfig, fn: (db: Database) => T): T {
+export function withReader<T>(s: SqliteSourceConfig, fn: (db: Database) => T): T {
   const db = new Database(readUri(s), constants.SQLITE_OPEN_READONLY | constants.SQLITE_OPEN_URI);
   try {
     db.run(`PRAGMA busy_timeout = ${Math.round(s.timeout * 1000)}`);
@@ -315,11 +315,15 @@ export function withReader<T>(s: SourceConfig, fn: (db: Database) => T): T {
 }
 
 /** URI to read `s` without creating files (see withReader). */
-export function readUri(s: SourceConfig): string {
+export function readUri(s: SqliteSourceConfig): string {
   return fileUri(s.path, s.mode === "immutable" || isIdleWal(s.path) ? "immutable" : "ro");
 }
 
-export function sqliteSource(config: ResolvedConfig, name: string, flag: string): SourceConfig {
+export function sqliteSource(
+  config: ResolvedConfig,
+  name: string,
+  flag: string,
+): SqliteSourceConfig {
   const s = config.sources.find((c) => c.name === name);
   if (s === undefined) {
     throw new DatabaseError(

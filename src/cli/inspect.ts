@@ -5,7 +5,14 @@
  */
 import { statSync } from "node:fs";
 import { redactUrl } from "../_internal/redact.ts";
-import type { ResolvedConfig, SourceConfig, SyncConfig } from "../config/types.ts";
+import { sourceConfig } from "../config/source-config.ts";
+import type {
+  PostgresSourceConfig,
+  ResolvedConfig,
+  SourceConfig,
+  SqliteSourceConfig,
+  SyncConfig,
+} from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { describeUnindexed, type UnindexedTable } from "../schema/indexes.ts";
 import { LATEST_VERSION } from "../schema/migrations.ts";
@@ -91,7 +98,7 @@ export async function inspectSource(s: SourceConfig, withCounts: boolean): Promi
   return r;
 }
 
-async function inspectSqlite(s: SourceConfig, r: SourceReport, withCounts: boolean) {
+async function inspectSqlite(s: SqliteSourceConfig, r: SourceReport, withCounts: boolean) {
   if (s.path === ":memory:") {
     r.notes.push("in-memory: empty at every start");
     return;
@@ -131,7 +138,9 @@ async function inspectSqlite(s: SourceConfig, r: SourceReport, withCounts: boole
   if (idle && r.walBytes !== null && s.mode !== "immutable") {
     r.notes.push("-wal without -shm (its writer did not close cleanly): read without the -wal");
   }
-  const source = new SqliteSource({ ...s, readonly: true, immutable: mode === "immutable", mode });
+  const source = new SqliteSource(
+    sourceConfig({ ...s, readonly: true, immutable: mode === "immutable" }),
+  );
   try {
     // a locked file opens once its lock is gone (or not)
     const { health } = await source.inspect();
@@ -170,14 +179,14 @@ function scanNotes(s: SourceConfig, scans: UnindexedTable[], r: SourceReport): v
  * Connects as the library does, but as a readonly source (a schema-version probe, never a
  * migration; the server refuses writes): `timeout` seconds to connect, as many again to answer.
  */
-async function inspectPostgres(s: SourceConfig, r: SourceReport, withCounts: boolean) {
+async function inspectPostgres(s: PostgresSourceConfig, r: SourceReport, withCounts: boolean) {
   const limit = 2 * s.timeout;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let source: PostgresSource | undefined;
   let answered = false;
   try {
     const probe = (async () => {
-      source = new PostgresSource({ ...s, readonly: true, mode: "readonly" });
+      source = new PostgresSource(sourceConfig({ ...s, readonly: true }));
       const { health, error } = await source.inspect();
       if (error !== null) throw error;
       r.schemaVersion = health.schemaVersion;

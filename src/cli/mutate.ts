@@ -130,7 +130,8 @@ export function archive(
     if (c.deleted !== null) say(`deleted ${c.deleted} rows of chat ${c.chatId} from ${c.from}`);
   }
   for (const r of report.reclaimable) {
-    const path = config.sources.find((s) => s.name === r.source)?.path ?? r.source;
+    const s = config.sources.find((s) => s.name === r.source);
+    const path = s?.type === "sqlite" ? s.path : r.source;
     say(
       r.vacuumed
         ? `vacuumed ${r.source}: ${r.bytes} bytes still free`

@@ -2,13 +2,12 @@
  * Config text → smol-toml → alias folding → valibot → cross-field rules → frozen
  * {@link ResolvedConfig}. Every failure is a `DatabaseError` naming the file and key path.
  */
-import { existsSync, readFileSync, realpathSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import * as v from "valibot";
 import { DatabaseError } from "../errors.ts";
 import { parseChatIdKey } from "./chat-id.ts";
-import { postgresUrlProblem, withPassword } from "./postgres-url.ts";
 import {
   DATABASE_ALIASES,
   DatabaseSchema,
@@ -16,6 +15,7 @@ import {
   SOURCE_ALIASES,
   SyncTableSchema,
 } from "./schema.ts";
+import { canonicalPath, ENGINE_RESOLVERS, sourceConfig } from "./source-config.ts";
 import type { ResolvedConfig, SourceConfig, SyncConfig } from "./types.ts";
 
 /** Options of {@link parseConfig}. */
@@ -72,16 +72,35 @@ export function parseConfig(text: string, options: ParseOptions = {}): ResolvedC
  * ```
  */
 export function loadConfig(path: string): ResolvedConfig {
+  return loadConfigFile(path).config;
+}
+
+/** {@link loadConfig}, with the text the config was parsed from. */
+export function loadConfigFile(path: string): { config: ResolvedConfig; text: string } {
   const file = resolve(path);
-  let text: string;
+  const text = readConfigFile(file);
+  if (typeof text !== "string") throw text;
+  return { config: parseConfigFile(text, file), text };
+}
+
+/** The config file's text, or the CONFIG_INVALID error saying why it cannot be read. */
+export function readConfigFile(file: string): string | DatabaseError {
   try {
-    text = readFileSync(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch (e) {
-    throw new DatabaseError("CONFIG_INVALID", `config ${file}: cannot read file (${errText(e)})`, {
+    return new DatabaseError("CONFIG_INVALID", `config ${file}: cannot read file (${errText(e)})`, {
       cause: e,
     });
   }
-  return parseConfig(text, { baseDir: dirname(file), file });
+}
+
+/**
+ * {@link parseConfig} of the text read from `file`: relative paths resolve against its folder.
+ * A hot reload parses what the watcher read this way, without reading the file again.
+ */
+export function parseConfigFile(text: string, file: string): ResolvedConfig {
+  const abs = resolve(file);
+  return parseConfig(text, { baseDir: dirname(abs), file: abs });
 }
 
 /** Validates an already-parsed TOML document (or an equivalent plain object). */
@@ -114,74 +133,17 @@ export function resolveConfig(
   const input = (parsed as v.SafeParseResult<typeof DatabaseSchema> & { success: true }).output;
 
   const sources: SourceConfig[] = [];
-  const seenPaths = new Map<string, string>();
+  const claimed = new Map<string, string>();
   for (const [name, s] of Object.entries(input.sources)) {
     const at = join2(prefix, `sources.${name}`);
     if (s.immutable && !s.readonly) fail(`${at}.immutable`, "immutable requires readonly = true");
-    let path = "";
-    let url = "";
-    if (s.type === "sqlite") {
-      for (const k of [
-        "url",
-        "host",
-        "port",
-        "user",
-        "password",
-        "password_env",
-        "database",
-      ] as const) {
-        if (s[k] !== undefined) fail(`${at}.${k}`, `only valid for type = "postgres"`);
-      }
-      if (s.path === undefined) fail(`${at}.path`, "required for a sqlite source");
-      path =
-        s.path === ":memory:"
-          ? ":memory:"
-          : canonicalPath(resolve(options.baseDir, s.path as string));
-      if (path === ":memory:" && s.readonly) {
-        fail(`${at}.readonly`, "a :memory: source cannot be readonly (it would always be empty)");
-      }
-      const other = seenPaths.get(path);
-      if (path !== ":memory:" && other !== undefined) {
-        fail(`${at}.path`, `resolves to the same file as sources.${other} (${path})`);
-      }
-      seenPaths.set(path, name);
-    } else {
-      if (s.path !== undefined) fail(`${at}.path`, `not valid for type = "postgres" (use url)`);
-      if (s.immutable) fail(`${at}.immutable`, `only valid for type = "sqlite"`);
-      if (s.url !== undefined) {
-        for (const k of ["host", "port", "user", "password", "database"] as const) {
-          if (s[k] !== undefined) fail(`${at}.${k}`, "give either url or its parts, not both");
-        }
-      }
-      url = s.url ?? postgresUrl(s);
-      if (url === "") fail(at, 'type = "postgres" needs url or host');
-      const urlAt = s.url === undefined ? `${at}.host` : `${at}.url`;
-      const problem = postgresUrlProblem(url);
-      if (problem !== "") fail(urlAt, problem);
-      if (s.password_env !== undefined) {
-        const envAt = `${at}.password_env`;
-        if (s.password !== undefined) fail(envAt, "give either password or password_env, not both");
-        if (new URL(url).password !== "") {
-          fail(envAt, "the url has a password too; give it in one place");
-        }
-        const password = process.env[s.password_env];
-        if (password === undefined) {
-          fail(envAt, `environment variable ${s.password_env} is not set`);
-        }
-        url = withPassword(url, password as string);
-      }
-      if (seenPaths.has(url)) fail(`${at}.url`, `same database as sources.${seenPaths.get(url)}`);
-      seenPaths.set(url, name);
-    }
+    const own = ENGINE_RESOLVERS[s.type](s, { at, name, baseDir: options.baseDir, claimed, fail });
     sources.push(
-      Object.freeze({
+      sourceConfig({
         name,
-        type: s.type,
-        path,
-        url,
+        ...own,
         readonly: s.readonly,
         immutable: s.immutable,
-        mode: s.immutable ? "immutable" : s.readonly ? "readonly" : "read-write",
         timeout: s.timeout,
         maxConnections: s.max_connections,
       }),
@@ -323,43 +285,6 @@ function editDistance(a: string, b: string): number {
     prev = cur;
   }
   return prev[b.length] as number;
-}
-
-function postgresUrl(s: {
-  host?: string | undefined;
-  port?: number | undefined;
-  user?: string | undefined;
-  password?: string | undefined;
-  database?: string | undefined;
-}): string {
-  if (s.host === undefined) return "";
-  const auth =
-    s.user === undefined
-      ? ""
-      : `${encodeURIComponent(s.user)}${s.password === undefined ? "" : `:${encodeURIComponent(s.password)}`}@`;
-  return `postgres://${auth}${s.host}${s.port === undefined ? "" : `:${s.port}`}/${encodeURIComponent(s.database ?? "postgres")}`;
-}
-
-/**
- * Resolves symlinks in the folder part (macOS /var vs /private/var; gromozeka's tests tripped
- * on it) so two spellings of one file compare equal, without requiring the file to exist.
- */
-export function canonicalPath(abs: string): string {
-  if (!isAbsolute(abs)) return abs;
-  // Resolve the deepest part that exists: a read-write source's folders may not exist yet.
-  let head = abs;
-  const tail: string[] = [];
-  while (!existsSync(head)) {
-    const parent = dirname(head);
-    if (parent === head) return abs;
-    tail.unshift(basename(head));
-    head = parent;
-  }
-  try {
-    return join(realpathSync(head), ...tail);
-  } catch {
-    return abs;
-  }
 }
 
 /** Map mutators that throw: Object.freeze does not reach a Map's entries. */

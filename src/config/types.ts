@@ -1,32 +1,28 @@
 /** The resolved, frozen config every internal module works with: no optional fields. */
+import type * as v from "valibot";
+import type { SOURCE_MODES, SourceConfigSchema } from "./schema.ts";
 
-/** The engine behind a source. */
-export type SourceType = "sqlite" | "postgres";
+export type { SourceType } from "./schema.ts";
 
 /**
  * How a source is opened: `read-write` (the bot's own database: WAL, migrated), `readonly`
  * (another bot's live database: one persistent read-only connection, never migrated) or
  * `immutable` (a frozen file or sidecar snapshot: `immutable=1`, fastest, ignores `-wal`).
  */
-export type SourceMode = "read-write" | "readonly" | "immutable";
+export type SourceMode = (typeof SOURCE_MODES)[number];
 
-/** One `[database.sources.NAME]` table, resolved. */
-export interface SourceConfig {
-  /** The table's name: what `dataSource`, the chat map and `explain()` refer to. */
-  readonly name: string;
-  readonly type: SourceType;
-  /** SQLite: absolute path or ":memory:". Postgres: "". */
-  readonly path: string;
-  /** Postgres connection URL; "" for SQLite. */
-  readonly url: string;
-  readonly readonly: boolean;
-  readonly immutable: boolean;
-  readonly mode: SourceMode;
-  /** Seconds: SQLite busy timeout / Postgres connect timeout. */
-  readonly timeout: number;
-  /** Postgres pool size; kept for compatibility on SQLite (one connection per source). */
-  readonly maxConnections: number;
-}
+/**
+ * One `[database.sources.NAME]` table, resolved: one variant per engine, told apart by
+ * `type` (`config.type === "sqlite"` narrows to {@link SqliteSourceConfig}). Derived from
+ * `SourceConfigSchema` in schema.ts.
+ */
+export type SourceConfig = Readonly<v.InferOutput<typeof SourceConfigSchema>>;
+
+/** A SQLite source: `path` is absolute, or ":memory:". */
+export type SqliteSourceConfig = Extract<SourceConfig, { type: "sqlite" }>;
+
+/** A PostgreSQL source: `url` is its connection URL (password included: redact before showing). */
+export type PostgresSourceConfig = Extract<SourceConfig, { type: "postgres" }>;
 
 /** One `[sync.NAME]` table, resolved: what the sidecar publishes, and where. */
 export interface SyncConfig {

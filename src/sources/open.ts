@@ -1,16 +1,24 @@
 /** Opening the sources a config names, all or nothing. */
-import type { ResolvedConfig, SourceConfig } from "../config/types.ts";
+import type { ResolvedConfig, SourceConfig, SourceType } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import type { Logger } from "../options.ts";
 import { PostgresSource } from "./postgres-source.ts";
 import type { Source, SourceHooks } from "./source.ts";
 import { SqliteSource } from "./sqlite-source.ts";
 
+/** The class of each engine's sources, by `type`. */
+const ENGINE_CLASSES: {
+  [T in SourceType]: new (
+    config: Extract<SourceConfig, { type: T }>,
+    hooks: SourceHooks,
+  ) => Source;
+} = { sqlite: SqliteSource, postgres: PostgresSource };
+
 /** Opens a source of the configured kind. */
 export function openSource(config: SourceConfig, hooks: SourceHooks): Source {
-  return config.type === "postgres"
-    ? new PostgresSource(config, hooks)
-    : new SqliteSource(config, hooks);
+  // the table pairs each type with its class; TypeScript cannot follow that pairing here
+  const Engine = ENGINE_CLASSES[config.type] as new (c: SourceConfig, h: SourceHooks) => Source;
+  return new Engine(config, hooks);
 }
 
 /**

@@ -23,7 +23,7 @@
 import type { SQL } from "bun";
 import { redactUrl } from "../_internal/redact.ts";
 import { requireBun } from "../_internal/runtime.ts";
-import type { SourceConfig } from "../config/types.ts";
+import type { PostgresSourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { unindexedCallsPg } from "../schema/indexes.ts";
 import { gapsReason, type MigrationReport } from "../schema/migrate.ts";
@@ -51,7 +51,7 @@ const UNAVAILABLE_STATES = /^(08|28|3D|57P0)/;
 
 export class PostgresSource implements Source {
   readonly name: string;
-  readonly config: SourceConfig;
+  readonly config: PostgresSourceConfig;
   /** The pool in use; replaced by a fresh one after a connection-level failure. */
   #sql: SQL;
   readonly #options: ConstructorParameters<typeof SQL>[0];
@@ -74,7 +74,7 @@ export class PostgresSource implements Source {
   /** What the last open's migration did (read-write sources). */
   migration: MigrationReport | null = null;
 
-  constructor(config: SourceConfig, hooks: SourceHooks = {}) {
+  constructor(config: PostgresSourceConfig, hooks: SourceHooks = {}) {
     this.name = config.name;
     this.config = config;
     this.#hooks = hooks;
@@ -386,7 +386,7 @@ export function numberPlaceholders(sql: string): string {
 }
 
 /** A pool for `config`; a URL Bun's client rejects is CONFIG_INVALID (validation catches it first). */
-function newPool(options: ConstructorParameters<typeof SQL>[0], config: SourceConfig): SQL {
+function newPool(options: ConstructorParameters<typeof SQL>[0], config: PostgresSourceConfig): SQL {
   try {
     // Bun.SQL, read when a PostgreSQL source opens: loading Bun's client costs every bot ≈ 3 ms
     return new Bun.SQL(options);

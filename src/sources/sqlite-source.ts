@@ -19,7 +19,7 @@ import { Database, type Statement } from "bun:sqlite";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { isBusy, LOCKED, LockQueue } from "../_internal/lock-wait.ts";
-import type { SourceConfig } from "../config/types.ts";
+import type { SqliteSourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { buildIndexesInBackground, type IndexBuild } from "../schema/index-build.ts";
 import {
@@ -58,7 +58,7 @@ const CORRUPT = /^SQLITE_(CORRUPT|NOTADB)/;
 
 export class SqliteSource implements Source {
   readonly name: string;
-  readonly config: SourceConfig;
+  readonly config: SqliteSourceConfig;
   #db: Database | null = null;
   #statements = new Map<object, Statement>();
   readonly #status = new SourceStatus("unavailable", "not opened");
@@ -90,7 +90,7 @@ export class SqliteSource implements Source {
   /** A worker building chatdb's indexes on this (large) file; stopped by close(). */
   #indexBuild: IndexBuild | null = null;
 
-  constructor(config: SourceConfig, hooks: SourceHooks = {}) {
+  constructor(config: SqliteSourceConfig, hooks: SourceHooks = {}) {
     this.name = config.name;
     this.config = config;
     this.#hooks = hooks;

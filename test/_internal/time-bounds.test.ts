@@ -72,9 +72,7 @@ describe("time bounds over both encodings", () => {
       .all(b.space, b.iso, b.isoDay) as {
       detail: string;
     }[];
-    expect(plan.map((p) => p.detail).join("\n")).toContain(
-      "SEARCH t USING INDEX t_at (at>?)",
-    );
+    expect(plan.map((p) => p.detail).join("\n")).toContain("SEARCH t USING INDEX t_at (at>?)");
   });
 
   test("the ISO form is Python's isoformat() of the UTC instant", () => {

@@ -201,4 +201,24 @@ describe("config hot reload", () => {
     await Bun.sleep(400);
     expect(generations).toEqual([2]);
   });
+
+  test("a reload by hand is not repeated by the watcher, and a save right after it still lands", async () => {
+    await using dir = tempDir();
+    const { db, configPath } = await setup(dir);
+    await using _ = db;
+    const generations: number[] = [];
+    db.on("reload", (e) => generations.push(e.generation));
+    writeFileSync(configPath, unmapped);
+    expect(await db.reload()).toBe(2);
+    // longer than the debounce, chokidar's throttle echo and two safety polls: the events of
+    // that write bring the text already loaded
+    await Bun.sleep(400);
+    expect(generations).toEqual([2]);
+    // a save back to the text the watcher last read, right after a reload by hand of another
+    writeFileSync(configPath, mapped);
+    expect(await db.reload()).toBe(3);
+    saveAtomic(configPath, unmapped);
+    await waitFor("routing to primary", () => db.explain({ chatId: CHAT }).source === "primary");
+    expect(generations).toEqual([2, 3, 4]);
+  });
 });

@@ -246,9 +246,8 @@ describe.skipIf(!runPg)("secrets: no password in any output", () => {
     const captured: Captured = [];
     // the config itself holds the passwords (it is what connects); its redacted forms must not
     const config = loadConfig(configPath);
-    expect(config.sources.find((s) => s.name === "envpg")?.url).toContain(
-      encodeURIComponent(PW_ENV),
-    );
+    const envpg = config.sources.find((s) => s.name === "envpg");
+    expect(envpg?.type === "postgres" && envpg.url).toContain(encodeURIComponent(PW_ENV));
 
     const db = new DatabaseWrapper({
       configPath,

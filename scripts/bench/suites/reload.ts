@@ -430,7 +430,6 @@ export async function reloadSuite(env: BenchEnv, o: ReloadOptions): Promise<Sect
             name: "snap",
             type: "sqlite",
             path: snap,
-            url: "",
             readonly: true,
             immutable: true,
             mode: "immutable",

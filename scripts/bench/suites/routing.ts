@@ -15,7 +15,6 @@ const source = (name: string, readonly: boolean): SourceConfig => ({
   name,
   type: "sqlite",
   path: `/bench/${name}.db`,
-  url: "",
   readonly,
   immutable: false,
   mode: readonly ? "readonly" : "read-write",
