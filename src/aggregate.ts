@@ -1,5 +1,5 @@
 /**
- * Cross-source reads (API.md "Aggregation"), over the sources of one captured generation:
+ * Cross-source reads (README "Routing"), over the sources of one captured generation:
  * each source queried in config order, rows deduplicated by key, the copy from the row's home
  * source winning, else the first in config order; a failing source skipped and reported
  * unless `strict`.

@@ -5,24 +5,14 @@
  */
 
 import { SQL } from "bun";
+import { probe } from "../scripts/bench/suites/postgres.ts";
 import type { PostgresSourceConfig } from "../src/config/types.ts";
 
 export const PG_URL = process.env.CHATDB_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const PG_REQUIRED = process.env.CHATDB_REQUIRE_PG === "1";
 
-async function probe(): Promise<string> {
-  const sql = new SQL({ url: PG_URL, max: 1, connectionTimeout: 3 });
-  try {
-    await sql.unsafe("SELECT 1");
-    return "";
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    await sql.close();
-  }
-}
-
-const failure = await probe();
+/** "" when the server answers, else why not (the bench asks the same way). */
+const failure = await probe(PG_URL);
 /** True when the server answered the probe. */
 export const pgAvailable = failure === "";
 /** Why the server did not answer ("" when it did). */

@@ -1,6 +1,6 @@
 /**
  * Watches folders, not files: editors save by rename, SQLite commits in WAL mode touch only
- * `-wal`, and a watch on a file goes silent after delete+recreate (notes/sqlite-live-sources.md).
+ * `-wal`, and a watch on a file goes silent after delete+recreate (docs/sqlite-live-sources.md).
  * Events are mapped to keys, debounced on the trailing edge, re-reported once chokidar's
  * leading-edge throttle window has passed (it drops a second write to a path within 50 ms),
  * and a slow safety poll catches whatever was still missed. Callers make `fire` idempotent.

@@ -3,7 +3,7 @@
  * replaced file from one changed in place), what kind of thing is at its path, what its header
  * and `-wal`/`-shm` say, and the URI each readonly open uses. The source, the sidecar's
  * publisher, the config watcher and the CLI all look at files through this module (the
- * measured reasons are in notes/sqlite-live-sources.md).
+ * measured reasons are in docs/sqlite-live-sources.md).
  */
 import { constants, Database } from "bun:sqlite";
 import {
@@ -101,7 +101,7 @@ export function assertRegularFile(source: string, path: string, mayCreate: boole
 }
 
 /**
- * The permission hazard of notes/sqlite-live-sources.md: a reader running as another
+ * The permission hazard of docs/sqlite-live-sources.md: a reader running as another
  * (non-root) user opening a WAL database whose `-wal`/`-shm` do not exist creates them owned
  * by itself, and the owner's next write fails with SQLITE_READONLY. Returns why the open is
  * refused, or undefined when it is safe.

@@ -1,6 +1,6 @@
 /**
- * One SQLite source in one of three modes (API.md "Source modes"; the reasons are measured in
- * notes/sqlite-live-sources.md):
+ * One SQLite source in one of three modes (README "Source modes"; the reasons are measured in
+ * docs/sqlite-live-sources.md):
  * - read-write: WAL, busy_timeout, migrated on open — the bot's own database;
  * - readonly: one persistent `{ readonly: true }` connection with `query_only` — another bot's
  *   live database; it sees new commits without reopening;

@@ -2,7 +2,7 @@
  * One snapshot, published atomically: `VACUUM INTO` a temp file in the target's folder, fsync
  * it, `rename()` it over the target, fsync the folder. A reader that opens the target (even
  * with `immutable=1`) sees either the previous complete file or the new complete file, never
- * a half-written one (notes/sqlite-live-sources.md: publish-by-rename gave 0 torn reads).
+ * a half-written one (docs/sqlite-live-sources.md: publish-by-rename gave 0 torn reads).
  */
 import type { Database } from "bun:sqlite";
 import { readdirSync, rmSync, statSync } from "node:fs";

@@ -4,8 +4,10 @@
  * good config stays in force, and no read fails. Byte-level fuzz that happens to stay valid is
  * counted apart, and routing must then follow it.
  */
+
 import { describe, expect, test } from "bun:test";
 import { renameSync, writeFileSync } from "node:fs";
+import { prng } from "../../scripts/bench/dataset.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { DatabaseError, DatabaseWrapper } from "../../src/index.ts";
 import { seedDatabase, tempDir, writeConfig } from "../helpers.ts";
@@ -34,18 +36,6 @@ max_connections = 2
 ${CHATS.archive} = "archive"
 ${CHATS.external} = "external"
 `;
-
-/** mulberry32: a seeded PRNG, so every run tries the same configs. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Byte-level mutations of BASE: flips, truncations, insertions, deletions, line swaps. */
 function fuzzed(count: number, seed: number): { name: string; text: string }[] {
