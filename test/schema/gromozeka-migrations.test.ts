@@ -444,3 +444,110 @@ describe.skipIf(!runPg)("gromozeka migrations 007–018 on PostgreSQL", () => {
     }
   });
 });
+
+/** python ≥ 3.12 with aiosqlite and dateutil, and gromozeka's source tree — or why not. */
+function findGromozeka(): { python: string; src: string } | string {
+  const src = [process.env.GROMOZEKA_SRC, "/tmp/gromozeka-src", "/tmp/gzall"].find(
+    (d) => d && existsSync(join(d, "internal", "database")),
+  );
+  if (!src) return "no gromozeka source (set GROMOZEKA_SRC)";
+  const pyenv = join(process.env.HOME ?? "/root", ".pyenv", "versions");
+  const candidates = [
+    process.env.GROMOZEKA_PYTHON,
+    "python3.12",
+    "python3",
+    ...(existsSync(pyenv)
+      ? readdirSync(pyenv)
+          .filter((v) => /^3\.(1[2-9]|[2-9]\d)\./.test(v))
+          .map((v) => join(pyenv, v, "bin", "python3"))
+      : []),
+  ].filter((p): p is string => !!p);
+  const check =
+    "import sys, aiosqlite, dateutil; sys.exit(0 if sys.version_info >= (3, 12) else 1)";
+  for (const python of candidates) {
+    try {
+      if (Bun.spawnSync([python, "-c", check], { stderr: "ignore" }).exitCode === 0)
+        return { python, src };
+    } catch {
+      // not installed
+    }
+  }
+  return `no python >= 3.12 with aiosqlite and python-dateutil among ${candidates.join(", ")} (set GROMOZEKA_PYTHON)`;
+}
+
+const gromozeka = findGromozeka();
+if (typeof gromozeka === "string")
+  console.warn(`chatdb: SKIPPING the gromozeka-reads-migrated-file test: ${gromozeka}`);
+
+describe.skipIf(typeof gromozeka === "string")("gromozeka's own code on the migrated file", () => {
+  test("reads users, messages and every cache entry without error", () => {
+    const { python, src } = gromozeka as { python: string; src: string };
+    const path = chatdbV6File("chatdb-v6-for-gromozeka.sqlite3");
+    const db = new Database(path);
+    try {
+      expect(migrateSqlite(db, "g", ALL).to).toBe(18);
+    } finally {
+      db.close();
+    }
+    const plan = [
+      ...[CHAT, CHAT2].flatMap((chatId) => [
+        { method: "chatUsers.getChatUsers", args: { chatId } },
+        { method: "chatMessages.getChatMessagesSince", args: { chatId } },
+      ]),
+      ...USERS.map(([chatId, userId]) => ({
+        method: "chatUsers.getChatUser",
+        args: { chatId, userId },
+      })),
+      ...CACHE.map(([cacheType, key]) => ({
+        method: "cache.getCacheEntry",
+        args: { key, cacheType },
+      })),
+      { method: "cache.getCacheStorage", args: {} },
+    ];
+    const planPath = join(dir, "plan.json");
+    writeFileSync(planPath, JSON.stringify(plan));
+    const run = Bun.spawnSync(
+      [
+        python,
+        join(import.meta.dir, "..", "..", "scripts", "fixtures", "gromozeka-read.py"),
+        path,
+        "--plan",
+        planPath,
+      ],
+      { env: { ...process.env, GROMOZEKA_SRC: src } },
+    );
+    expect(run.stderr.toString()).toBe("");
+    expect(run.exitCode).toBe(0);
+    const out = JSON.parse(run.stdout.toString()) as {
+      version: number;
+      calls: { method: string; args: Row; answer: unknown; errors: string[]; raised?: string }[];
+    };
+    expect(out.version).toBe(18);
+    expect(out.calls.filter((c) => c.errors.length > 0 || c.raised)).toEqual([]);
+    const answer = (method: string, args: Row) =>
+      out.calls.find((c) => c.method === method && JSON.stringify(c.args) === JSON.stringify(args))
+        ?.answer;
+
+    expect((answer("chatUsers.getChatUsers", { chatId: CHAT }) as Row[]).length).toBe(
+      USERS.filter((u) => u[0] === CHAT).length,
+    );
+    expect((answer("chatUsers.getChatUsers", { chatId: CHAT2 }) as Row[]).length).toBe(
+      USERS.filter((u) => u[0] === CHAT2).length,
+    );
+    for (const [chatId, userId] of USERS) {
+      const user = answer("chatUsers.getChatUser", { chatId, userId }) as Row;
+      expect(parsed(user.metadata as string)).toEqual(USERS_AFTER[`${chatId}/${userId}`]);
+    }
+    const messages = [CHAT, CHAT2].flatMap(
+      (chatId) => answer("chatMessages.getChatMessagesSince", { chatId }) as Row[],
+    );
+    expect(messages.map((m) => m.message_text).sort()).toEqual(
+      Array.from({ length: MESSAGES }, (_, i) => `m${i + 1}`).sort(),
+    );
+    for (const [cacheType, key, data] of CACHE)
+      expect(answer("cache.getCacheEntry", { key, cacheType })).toMatchObject({ key, data });
+    expect(answer("cache.getCacheStorage", {})).toMatchObject([
+      { namespace: "session", key: "k", value: '{"a":1}' },
+    ]);
+  });
+});
