@@ -159,7 +159,8 @@ export interface IndexReport {
   failed: string;
 }
 
-const UPSERT = `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+// created_at too: from gromozeka's migration 013 on, settings.created_at has no default
+const UPSERT = `INSERT INTO settings (key, value, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
   ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`;
 
 /** table → columns, for the tables the indexes are on. */
@@ -273,7 +274,7 @@ export async function ensureIndexesPg(sql: SQL): Promise<IndexReport> {
   // a newer chatdb's higher version stays: its extra indexes are its own
   if (!report.failed)
     await sql.unsafe(
-      `${UPSERT.replace("?, ?, ?", "$1, $2, $3")} WHERE settings.value IS NULL
+      `${UPSERT.replace("?1, ?2, ?3, ?3", "$1, $2, $3, $3")} WHERE settings.value IS NULL
      OR settings.value !~ '^[0-9]+$' OR settings.value::bigint < $4::bigint`,
       [INDEX_VERSION_KEY, String(INDEX_VERSION), nowDb(), INDEX_VERSION],
     );

@@ -26,7 +26,8 @@ import {
 /** Anything that runs text with `$n` parameters: the pool, a reserved connection, a transaction. */
 type Runner = Pick<SQL, "unsafe">;
 
-const UPSERT_SETTING = `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)
+// created_at too: from gromozeka's migration 013 on, settings.created_at has no default
+const UPSERT_SETTING = `INSERT INTO settings (key, value, created_at, updated_at) VALUES ($1, $2, $3, $3)
   ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`;
 
 /** Serializes migrations of one schema across processes; released at commit or rollback. */

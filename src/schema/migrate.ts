@@ -26,7 +26,8 @@ export interface MigrationReport extends MigrationResult {
   indexes?: IndexReport;
 }
 
-const UPSERT_SETTING = `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+// created_at too: from gromozeka's migration 013 on, settings.created_at has no default
+const UPSERT_SETTING = `INSERT INTO settings (key, value, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
   ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`;
 
 /** `settings['db-migration-version']`, or null when the database has no settings table. */

@@ -3,7 +3,8 @@
  * cdb02b0): same tables, columns and declared types, and the version kept in
  * `settings['db-migration-version']`, so a database written by either program is read by the other.
  *
- * DDL is written once; `{id}`, `{ts}`, `{float}` are the only dialect-specific tokens.
+ * DDL is written once; `{id}`, `{ts}`, `{float}` (and, for gromozeka's later migrations, `{real}`,
+ * `{blob}`, `{""}` and the fragments in {@link DIALECT_FRAGMENTS}) are the dialect-specific tokens.
  */
 
 import { DatabaseError } from "../errors.ts";
@@ -39,7 +40,7 @@ const TS = "{ts} DEFAULT CURRENT_TIMESTAMP";
 export const SETTINGS_DDL = `CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY, value TEXT, created_at ${TS}, updated_at ${TS})`;
 
-const cacheTables = (types: readonly string[]) =>
+export const cacheTables = (types: readonly string[]) =>
   types.map(
     (t) => `CREATE TABLE IF NOT EXISTS cache_${t} (
       key TEXT PRIMARY KEY, data TEXT NOT NULL, created_at ${TS}, updated_at ${TS})`,
@@ -198,7 +199,8 @@ export function* migrationPlan(
     if (m.version <= from) continue;
     let ran: boolean;
     try {
-      ran = yield { migration: m, statements: m.up.map((s) => ddl(s, dialect)) };
+      const statements = m.up.map((s) => ddl(s, dialect)).filter((s) => s.trim() !== "");
+      ran = yield { migration: m, statements };
     } catch (e) {
       throw migrationRules.failed(source, m, to, e);
     }
@@ -245,11 +247,63 @@ export async function driveAsync(
 
 /** Dialect tokens → concrete types. SQLite keeps gromozeka's declared types exactly. */
 export const DIALECT_TYPES = {
-  sqlite: { "{id}": "INTEGER", "{ts}": "TIMESTAMP", "{float}": "FLOAT" },
-  pg: { "{id}": "BIGINT", "{ts}": "TIMESTAMPTZ", "{float}": "DOUBLE PRECISION" },
+  sqlite: {
+    "{id}": "INTEGER",
+    "{ts}": "TIMESTAMP",
+    "{float}": "FLOAT",
+    "{real}": "REAL",
+    "{blob}": "BLOB",
+    // gromozeka writes `DEFAULT ""` (SQLite reads a bare "" there as the empty string)
+    '{""}': '""',
+  },
+  pg: {
+    "{id}": "BIGINT",
+    "{ts}": "TIMESTAMPTZ",
+    "{float}": "DOUBLE PRECISION",
+    "{real}": "DOUBLE PRECISION",
+    "{blob}": "BYTEA",
+    '{""}': "''",
+  },
 } as const;
+
+/**
+ * Dialect fragments of the data steps chatdb adds to gromozeka's migrations (migrations-gromozeka.ts),
+ * where the two engines have no common SQL. A fragment that renders as "" is no statement there.
+ */
+export const DIALECT_FRAGMENTS: Record<keyof typeof DIALECT_TYPES, Record<string, string>> = {
+  sqlite: {
+    // chat_users.metadata as a JSON object: '' (or blanks) is {}; anything else that is not a
+    // JSON object (invalid JSON, null, an array) is NULL
+    "{metadata_object}": `(CASE WHEN trim(metadata) = '' THEN '{}' WHEN NOT json_valid(metadata) THEN NULL
+      WHEN json_type(metadata) = 'object' THEN metadata END)`,
+    "{metadata_spammer}": `json_set(CASE WHEN trim(metadata) = '' THEN '{}' ELSE metadata END, '$.isSpammer', json('true'))`,
+    "{metadata_object_fn}": "",
+    // a day key as chatdb v6 wrote it ('2025-11-28 00:00:00') → as gromozeka writes it ('2025-11-28T00:00:00+00:00')
+    "{day_key}": `(CASE WHEN date LIKE '____-__-__ __:__:__' THEN substr(date, 1, 10) || 'T' || substr(date, 12) || '+00:00'
+      ELSE date END)`,
+  },
+  pg: {
+    "{metadata_object}": "pg_temp.chatdb_metadata_object(metadata)",
+    "{metadata_spammer}": `(pg_temp.chatdb_metadata_object(metadata) || '{"isSpammer": true}'::jsonb)::text`,
+    // PostgreSQL 15 has no JSON validity test but a failing cast
+    "{metadata_object_fn}": `CREATE OR REPLACE FUNCTION pg_temp.chatdb_metadata_object(t text) RETURNS jsonb
+      LANGUAGE plpgsql IMMUTABLE AS $$
+      BEGIN
+        IF btrim(t) = '' THEN RETURN '{}'::jsonb; END IF;
+        IF jsonb_typeof(t::jsonb) = 'object' THEN RETURN t::jsonb; END IF;
+        RETURN NULL;
+      EXCEPTION WHEN invalid_text_representation THEN RETURN NULL;
+      END $$`,
+    // TIMESTAMPTZ: both texts are one instant already
+    "{day_key}": "date",
+  },
+};
 
 export function ddl(text: string, dialect: keyof typeof DIALECT_TYPES): string {
   const types: Record<string, string> = DIALECT_TYPES[dialect];
-  return text.replace(/\{id\}|\{ts\}|\{float\}/g, (t) => types[t] ?? t);
+  const fragments = DIALECT_FRAGMENTS[dialect];
+  return text.replace(
+    /\{(?:id|ts|float|real|blob|""|[a-z_]+)\}/g,
+    (t) => types[t] ?? fragments[t] ?? t,
+  );
 }
