@@ -6,7 +6,7 @@
  */
 import { DatabaseError } from "./errors.ts";
 import type { Router } from "./routing.ts";
-import type { Params, Query } from "./sources/query.ts";
+import type { Query } from "./sources/query.ts";
 import type { Source } from "./sources/source.ts";
 import type { AggregateOptions } from "./types.ts";
 
@@ -27,10 +27,10 @@ export interface MergeRule<T> {
 export type Report = (source: string, error: DatabaseError, operation: string) => void;
 
 /** Every source's rows, merged by `rule`. */
-export async function aggregate<T extends { readonly dataSource: string }>(
+export async function aggregate<T extends { readonly dataSource: string }, P>(
   { sources, router }: { sources: ReadonlyMap<string, Source>; router: Router },
-  query: Query<T[]>,
-  params: Params,
+  query: Query<T[], P>,
+  params: P,
   opts: AggregateOptions | undefined,
   rule: MergeRule<T>,
   report: Report,
@@ -67,11 +67,11 @@ export async function aggregate<T extends { readonly dataSource: string }>(
 }
 
 /** The first source (default first, then config order) whose query returns non-null. */
-export async function firstMatch<T>(
+export async function firstMatch<T, P>(
   sources: ReadonlyMap<string, Source>,
   defaultSource: string,
-  query: Query<T | null>,
-  params: Params,
+  query: Query<T | null, P>,
+  params: P,
   opts: AggregateOptions | undefined,
   report: Report,
 ): Promise<T | null> {

@@ -16,7 +16,7 @@ import { SourceWatcher } from "./live/source-watcher.ts";
 import { type Logger, resolveOptions, type WrapperOptions } from "./options.ts";
 import { type RouteExplanation, type RouteRequest, Router } from "./routing.ts";
 import { openAll } from "./sources/open.ts";
-import type { Params, Query, ResultOf } from "./sources/query.ts";
+import type { ParamsOf, Query, ResultOf } from "./sources/query.ts";
 import type { SlowQuery, Source, SourceHealth, SourceHooks } from "./sources/source.ts";
 import type { AggregateOptions, ReadOptions } from "./types.ts";
 
@@ -306,7 +306,7 @@ export class WrapperCore extends SafeEmitter<WrapperEvents> {
     chatId: number | undefined,
     opts: ReadOptions | undefined,
     query: Q,
-    params: Params,
+    params: ParamsOf<Q>,
   ) {
     this.assertOpen();
     return this.#source(this.gen.router.resolve(chatId, opts?.dataSource, false)).exec(
@@ -316,15 +316,15 @@ export class WrapperCore extends SafeEmitter<WrapperEvents> {
   }
 
   /** A write routed by chat (or to the default source when chatId is undefined). */
-  protected write<Q extends Query>(chatId: number | undefined, query: Q, params: Params) {
+  protected write<Q extends Query>(chatId: number | undefined, query: Q, params: ParamsOf<Q>) {
     this.assertOpen();
     return this.#source(this.gen.router.resolve(chatId, undefined, true)).exec(query, params);
   }
 
   /** A cross-source read over every source (or only `opts.dataSource`), merged by `rule`. */
-  protected aggregate<T extends { readonly dataSource: string }>(
-    query: Query<T[]>,
-    params: Params,
+  protected aggregate<T extends { readonly dataSource: string }, P>(
+    query: Query<T[], P>,
+    params: NoInfer<P>,
     opts: AggregateOptions | undefined,
     rule: MergeRule<T>,
   ): Promise<T[]> {
@@ -336,9 +336,9 @@ export class WrapperCore extends SafeEmitter<WrapperEvents> {
   }
 
   /** The first non-null match, default source first, then config order. */
-  protected firstMatch<T>(
-    query: Query<T | null>,
-    params: Params,
+  protected firstMatch<T, P>(
+    query: Query<T | null, P>,
+    params: NoInfer<P>,
     opts: AggregateOptions | undefined,
   ) {
     checkStrict(opts);

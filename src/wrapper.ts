@@ -27,7 +27,7 @@ import { WrapperCore, type WrapperOptions } from "./core.ts";
 import { DatabaseError } from "./errors.ts";
 import { cacheStorage, typedCaches } from "./repositories/cache.ts";
 import { chats } from "./repositories/chats.ts";
-import { MEDIA_UPDATABLE, media } from "./repositories/media.ts";
+import { media } from "./repositories/media.ts";
 import { messages } from "./repositories/messages.ts";
 import { chatSettings, settings, userData } from "./repositories/settings.ts";
 import { ham, spam } from "./repositories/spam.ts";
@@ -72,6 +72,24 @@ function cacheOf(cacheType: string) {
 const time = (d: Date | null) => d?.getTime() ?? 0;
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** The key params most calls share, checked. */
+const member = (chatId: number, userId: number) => ({
+  chatId: id(chatId, "chatId"),
+  userId: id(userId, "userId"),
+});
+const userChat = (userId: number, chatId: number) => ({
+  userId: id(userId, "userId"),
+  chatId: id(chatId, "chatId"),
+});
+const chatKey = (chatId: number, key: string) => ({
+  chatId: id(chatId, "chatId"),
+  key: text(key, "key"),
+});
+const storageKey = (namespace: string, key: string) => ({
+  namespace: text(namespace, "namespace"),
+  key: text(key, "key"),
+});
+
 const summaryKey = (key: SummarizationKey) => {
   const s = record(key, "s");
   const chatId = id(s.chatId, "chatId");
@@ -79,7 +97,7 @@ const summaryKey = (key: SummarizationKey) => {
   const first = messageId(s.firstMessageId, "firstMessageId");
   const last = messageId(s.lastMessageId, "lastMessageId");
   const prompt = text(s.prompt, "prompt");
-  return { key: csid(chatId, topicId, first, last, prompt), chatId, topicId, first, last, prompt };
+  return { csid: csid(chatId, topicId, first, last, prompt), chatId, topicId, first, last, prompt };
 };
 
 /**
@@ -113,14 +131,14 @@ export class DatabaseWrapper extends WrapperCore {
 
   /** Sets a global setting on the default source; a true upsert (created_at kept). */
   async setSetting(key: string, value: string): Promise<boolean> {
-    const now = nowDb();
-    return this.write(undefined, settings.set, [text(key, "key"), text(value, "value"), now, now]);
+    const params = { key: text(key, "key"), value: text(value, "value"), now: nowDb() };
+    return this.write(undefined, settings.set, params);
   }
 
   /** A global setting, `opts.default` when absent. A stored NULL reads as null. */
   async getSetting(key: string, opts?: ReadOptions & { default?: string }): Promise<string | null> {
     const fallback = optText(opts?.default, "default");
-    const row = await this.read(undefined, opts, settings.get, [text(key, "key")]);
+    const row = await this.read(undefined, opts, settings.get, { key: text(key, "key") });
     return row === null ? fallback : row.value;
   }
 
@@ -129,7 +147,7 @@ export class DatabaseWrapper extends WrapperCore {
    * → value.
    */
   async getSettings(opts?: ReadOptions): Promise<Record<string, string>> {
-    return this.read(undefined, opts, settings.all, []);
+    return this.read(undefined, opts, settings.all, {});
   }
 
   // ── Chat messages ────────────────────────────────────────────────────────
@@ -142,23 +160,22 @@ export class DatabaseWrapper extends WrapperCore {
     const m = record(message, "m");
     const chatId = id(m.chatId, "chatId");
     const when = date(m.date, "date");
-    const params = [
+    return this.write(chatId, messages.save, {
       chatId,
-      messageId(m.messageId),
-      toDbTime(when),
-      id(m.userId, "userId"),
-      optMessageId(m.replyId, "replyId"),
-      optId(m.threadId, "threadId") ?? 0,
-      optMessageId(m.rootMessageId, "rootMessageId"),
-      text(m.messageText ?? "", "messageText"),
-      text(m.messageType ?? "text", "messageType"),
-      text(m.messageCategory ?? "user", "messageCategory"),
-      optText(m.quoteText, "quoteText"),
-      optText(m.mediaId, "mediaId"),
-      nowDb(),
-      dayDb(when),
-    ];
-    return this.write(chatId, messages.save, params);
+      messageId: messageId(m.messageId),
+      date: toDbTime(when),
+      userId: id(m.userId, "userId"),
+      replyId: optMessageId(m.replyId, "replyId"),
+      threadId: optId(m.threadId, "threadId") ?? 0,
+      rootMessageId: optMessageId(m.rootMessageId, "rootMessageId"),
+      text: text(m.messageText ?? "", "messageText"),
+      type: text(m.messageType ?? "text", "messageType"),
+      category: text(m.messageCategory ?? "user", "messageCategory"),
+      quote: optText(m.quoteText, "quoteText"),
+      mediaId: optText(m.mediaId, "mediaId"),
+      now: nowDb(),
+      day: dayDb(when),
+    });
   }
 
   /**
@@ -170,7 +187,8 @@ export class DatabaseWrapper extends WrapperCore {
     msgId: number | string,
     opts?: ReadOptions,
   ): Promise<ChatMessage | null> {
-    return this.read(chatId, opts, messages.byId, [id(chatId, "chatId"), messageId(msgId)]);
+    const params = { chatId: id(chatId, "chatId"), messageId: messageId(msgId) };
+    return this.read(chatId, opts, messages.byId, params);
   }
 
   /**
@@ -182,11 +200,11 @@ export class DatabaseWrapper extends WrapperCore {
     userId: number,
     opts?: ReadOptions & { limit?: number },
   ): Promise<ChatMessage[]> {
-    return this.read(chatId, opts, messages.byUser, [
-      id(chatId, "chatId"),
-      id(userId, "userId"),
-      limit(opts?.limit, 100),
-    ]);
+    return this.read(chatId, opts, messages.byUser, {
+      chatId: id(chatId, "chatId"),
+      userId: id(userId, "userId"),
+      limit: limit(opts?.limit, 100),
+    });
   }
 
   /**
@@ -206,26 +224,21 @@ export class DatabaseWrapper extends WrapperCore {
   ): Promise<ChatMessage[]> {
     const since = opts?.since === undefined ? null : toDbTime(date(opts.since, "since"));
     const till = opts?.till === undefined ? null : toDbTime(date(opts.till, "till"));
-    const thread = optId(opts?.threadId, "threadId");
+    const threadId = optId(opts?.threadId, "threadId");
     const categories =
       opts?.categories === undefined ? null : JSON.stringify(texts(opts.categories, "categories"));
-    const params = [
-      id(chatId, "chatId"),
-      since,
-      since,
-      till,
-      till,
-      thread,
-      thread,
-      categories,
-      categories,
-      opts?.limit === undefined ? -1 : limit(opts.limit, 0),
-    ];
     return this.read(
       chatId,
       opts,
-      messages.since(since !== null, till !== null, thread !== null),
-      params,
+      messages.since(since !== null, till !== null, threadId !== null),
+      {
+        chatId: id(chatId, "chatId"),
+        since,
+        till,
+        threadId,
+        categories,
+        limit: opts?.limit === undefined ? -1 : limit(opts.limit, 0),
+      },
     );
   }
 
@@ -238,13 +251,11 @@ export class DatabaseWrapper extends WrapperCore {
     rootMessageId: number | string,
     opts?: ReadOptions & { threadId?: number },
   ): Promise<ChatMessage[]> {
-    const thread = optId(opts?.threadId, "threadId");
-    return this.read(chatId, opts, messages.byRoot, [
-      id(chatId, "chatId"),
-      messageId(rootMessageId, "rootMessageId"),
-      thread,
-      thread,
-    ]);
+    return this.read(chatId, opts, messages.byRoot, {
+      chatId: id(chatId, "chatId"),
+      rootMessageId: messageId(rootMessageId, "rootMessageId"),
+      threadId: optId(opts?.threadId, "threadId"),
+    });
   }
 
   /**
@@ -256,11 +267,11 @@ export class DatabaseWrapper extends WrapperCore {
     msgId: number | string,
     category: string,
   ): Promise<boolean> {
-    return this.write(chatId, messages.setCategory, [
-      text(category, "category"),
-      id(chatId, "chatId"),
-      messageId(msgId),
-    ]);
+    return this.write(chatId, messages.setCategory, {
+      category: text(category, "category"),
+      chatId: id(chatId, "chatId"),
+      messageId: messageId(msgId),
+    });
   }
 
   // ── Chat users ───────────────────────────────────────────────────────────
@@ -275,16 +286,13 @@ export class DatabaseWrapper extends WrapperCore {
     username: string,
     fullName: string,
   ): Promise<boolean> {
-    const now = nowDb();
-    const params = [
-      id(chatId, "chatId"),
-      id(userId, "userId"),
-      text(username, "username"),
-      text(fullName, "fullName"),
-      now,
-      now,
-    ];
-    return this.write(chatId, users.upsert, params);
+    return this.write(chatId, users.upsert, {
+      chatId: id(chatId, "chatId"),
+      userId: id(userId, "userId"),
+      username: text(username, "username"),
+      fullName: text(fullName, "fullName"),
+      now: nowDb(),
+    });
   }
 
   /**
@@ -292,7 +300,7 @@ export class DatabaseWrapper extends WrapperCore {
    * One member of a chat, or null.
    */
   async getChatUser(chatId: number, userId: number, opts?: ReadOptions): Promise<ChatUser | null> {
-    return this.read(chatId, opts, users.get, [id(chatId, "chatId"), id(userId, "userId")]);
+    return this.read(chatId, opts, users.get, member(chatId, userId));
   }
 
   /**
@@ -304,10 +312,10 @@ export class DatabaseWrapper extends WrapperCore {
     username: string,
     opts?: ReadOptions,
   ): Promise<ChatUser | null> {
-    return this.read(chatId, opts, users.byUsername, [
-      id(chatId, "chatId"),
-      text(username, "username"),
-    ]);
+    return this.read(chatId, opts, users.byUsername, {
+      chatId: id(chatId, "chatId"),
+      username: text(username, "username"),
+    });
   }
 
   /**
@@ -318,13 +326,13 @@ export class DatabaseWrapper extends WrapperCore {
     chatId: number,
     opts?: ReadOptions & { limit?: number; seenSince?: Date },
   ): Promise<ChatUser[]> {
-    const seen = opts?.seenSince === undefined ? null : toDbTime(date(opts.seenSince, "seenSince"));
-    return this.read(chatId, opts, users.list(seen !== null), [
-      id(chatId, "chatId"),
-      seen,
-      seen,
-      limit(opts?.limit, 10),
-    ]);
+    const seenSince =
+      opts?.seenSince === undefined ? null : toDbTime(date(opts.seenSince, "seenSince"));
+    return this.read(chatId, opts, users.list(seenSince !== null), {
+      chatId: id(chatId, "chatId"),
+      seenSince,
+      limit: limit(opts?.limit, 10),
+    });
   }
 
   /**
@@ -332,12 +340,11 @@ export class DatabaseWrapper extends WrapperCore {
    * there if readonly.
    */
   async markUserIsSpammer(chatId: number, userId: number, isSpammer: boolean): Promise<boolean> {
-    return this.write(chatId, users.setSpammer, [
-      bool(isSpammer, "isSpammer"),
-      nowDb(),
-      id(chatId, "chatId"),
-      id(userId, "userId"),
-    ]);
+    return this.write(chatId, users.setSpammer, {
+      ...member(chatId, userId),
+      isSpammer: bool(isSpammer, "isSpammer"),
+      now: nowDb(),
+    });
   }
 
   /**
@@ -345,12 +352,11 @@ export class DatabaseWrapper extends WrapperCore {
    * there if readonly.
    */
   async updateUserMetadata(chatId: number, userId: number, metadata: string): Promise<boolean> {
-    return this.write(chatId, users.setMetadata, [
-      text(metadata, "metadata"),
-      nowDb(),
-      id(chatId, "chatId"),
-      id(userId, "userId"),
-    ]);
+    return this.write(chatId, users.setMetadata, {
+      ...member(chatId, userId),
+      metadata: text(metadata, "metadata"),
+      now: nowDb(),
+    });
   }
 
   /**
@@ -358,7 +364,7 @@ export class DatabaseWrapper extends WrapperCore {
    * sources; deduplicated by chat id, home source wins.
    */
   async getUserChats(userId: number, opts?: AggregateOptions): Promise<ChatInfo[]> {
-    return this.aggregate(users.chatsOf, [id(userId, "userId")], opts, this.#byChat);
+    return this.aggregate(users.chatsOf, { userId: id(userId, "userId") }, opts, this.#byChat);
   }
 
   /**
@@ -366,7 +372,7 @@ export class DatabaseWrapper extends WrapperCore {
    * sources; deduplicated by chat id, home source wins.
    */
   async getAllGroupChats(opts?: AggregateOptions): Promise<ChatInfo[]> {
-    return this.aggregate(chats.groups, [], opts, this.#byChat);
+    return this.aggregate(chats.groups, {}, opts, this.#byChat);
   }
 
   /** Chat records: one per chat id, from the chat's home source, by chat id (as the SQL). */
@@ -383,15 +389,12 @@ export class DatabaseWrapper extends WrapperCore {
    * there if readonly. Upsert of one key.
    */
   async addUserData(userId: number, chatId: number, key: string, data: string): Promise<boolean> {
-    const now = nowDb();
-    return this.write(chatId, userData.set, [
-      id(userId, "userId"),
-      id(chatId, "chatId"),
-      text(key, "key"),
-      text(data, "data"),
-      now,
-      now,
-    ]);
+    return this.write(chatId, userData.set, {
+      ...userChat(userId, chatId),
+      key: text(key, "key"),
+      data: text(data, "data"),
+      now: nowDb(),
+    });
   }
 
   /**
@@ -403,7 +406,7 @@ export class DatabaseWrapper extends WrapperCore {
     chatId: number,
     opts?: ReadOptions,
   ): Promise<Record<string, string>> {
-    return this.read(chatId, opts, userData.all, [id(userId, "userId"), id(chatId, "chatId")]);
+    return this.read(chatId, opts, userData.all, userChat(userId, chatId));
   }
 
   /**
@@ -411,11 +414,8 @@ export class DatabaseWrapper extends WrapperCore {
    * there if readonly. Removes one key; false when it was not there.
    */
   async deleteUserData(userId: number, chatId: number, key: string): Promise<boolean> {
-    return this.write(chatId, userData.delete, [
-      id(userId, "userId"),
-      id(chatId, "chatId"),
-      text(key, "key"),
-    ]);
+    const params = { ...userChat(userId, chatId), key: text(key, "key") };
+    return this.write(chatId, userData.delete, params);
   }
 
   /**
@@ -423,7 +423,7 @@ export class DatabaseWrapper extends WrapperCore {
    * there if readonly. Removes every key of the user in the chat.
    */
   async clearUserData(userId: number, chatId: number): Promise<boolean> {
-    return this.write(chatId, userData.clear, [id(userId, "userId"), id(chatId, "chatId")]);
+    return this.write(chatId, userData.clear, userChat(userId, chatId));
   }
 
   // ── Chat settings ────────────────────────────────────────────────────────
@@ -433,14 +433,11 @@ export class DatabaseWrapper extends WrapperCore {
    * there if readonly. A true upsert: created_at is kept (gromozeka's INSERT OR REPLACE reset it).
    */
   async setChatSetting(chatId: number, key: string, value: string): Promise<boolean> {
-    const now = nowDb();
-    return this.write(chatId, chatSettings.set, [
-      id(chatId, "chatId"),
-      text(key, "key"),
-      text(value, "value"),
-      now,
-      now,
-    ]);
+    return this.write(chatId, chatSettings.set, {
+      ...chatKey(chatId, key),
+      value: text(value, "value"),
+      now: nowDb(),
+    });
   }
 
   /**
@@ -448,7 +445,7 @@ export class DatabaseWrapper extends WrapperCore {
    * there if readonly. Removes one setting; false when it was not there.
    */
   async unsetChatSetting(chatId: number, key: string): Promise<boolean> {
-    return this.write(chatId, chatSettings.unset, [id(chatId, "chatId"), text(key, "key")]);
+    return this.write(chatId, chatSettings.unset, chatKey(chatId, key));
   }
 
   /**
@@ -456,7 +453,7 @@ export class DatabaseWrapper extends WrapperCore {
    * there if readonly. Removes every setting of the chat.
    */
   async clearChatSettings(chatId: number): Promise<boolean> {
-    return this.write(chatId, chatSettings.clear, [id(chatId, "chatId")]);
+    return this.write(chatId, chatSettings.clear, { chatId: id(chatId, "chatId") });
   }
 
   /**
@@ -464,7 +461,7 @@ export class DatabaseWrapper extends WrapperCore {
    * One chat setting, or null.
    */
   async getChatSetting(chatId: number, key: string, opts?: ReadOptions): Promise<string | null> {
-    return this.read(chatId, opts, chatSettings.get, [id(chatId, "chatId"), text(key, "key")]);
+    return this.read(chatId, opts, chatSettings.get, chatKey(chatId, key));
   }
 
   /**
@@ -472,7 +469,7 @@ export class DatabaseWrapper extends WrapperCore {
    * Every setting of the chat, key → value.
    */
   async getChatSettings(chatId: number, opts?: ReadOptions): Promise<Record<string, string>> {
-    return this.read(chatId, opts, chatSettings.all, [id(chatId, "chatId")]);
+    return this.read(chatId, opts, chatSettings.all, { chatId: id(chatId, "chatId") });
   }
 
   // ── Chat info and topics ─────────────────────────────────────────────────
@@ -483,17 +480,14 @@ export class DatabaseWrapper extends WrapperCore {
    * createdAt.
    */
   async updateChatInfo(chatId: number, info: ChatInfoUpdate): Promise<boolean> {
-    const now = nowDb();
-    const params = [
-      id(chatId, "chatId"),
-      text(info?.type, "info.type"),
-      optText(info.title, "info.title"),
-      optText(info.username, "info.username"),
-      bool(info.isForum ?? false, "info.isForum"),
-      now,
-      now,
-    ];
-    return this.write(chatId, chats.upsertInfo, params);
+    return this.write(chatId, chats.upsertInfo, {
+      chatId: id(chatId, "chatId"),
+      type: text(info?.type, "info.type"),
+      title: optText(info.title, "info.title"),
+      username: optText(info.username, "info.username"),
+      isForum: bool(info.isForum ?? false, "info.isForum"),
+      now: nowDb(),
+    });
   }
 
   /**
@@ -501,7 +495,7 @@ export class DatabaseWrapper extends WrapperCore {
    * The chat's info, or null.
    */
   async getChatInfo(chatId: number, opts?: ReadOptions): Promise<ChatInfo | null> {
-    return this.read(chatId, opts, chats.info, [id(chatId, "chatId")]);
+    return this.read(chatId, opts, chats.info, { chatId: id(chatId, "chatId") });
   }
 
   /**
@@ -514,17 +508,14 @@ export class DatabaseWrapper extends WrapperCore {
     fields: ChatTopicUpdate = {},
   ): Promise<boolean> {
     const topic = record(fields, "topic");
-    const now = nowDb();
-    const params = [
-      id(chatId, "chatId"),
-      id(topicId, "topicId"),
-      optId(topic.iconColor, "iconColor"),
-      optText(topic.customEmojiId, "customEmojiId"),
-      optText(topic.name, "name") ?? "Default",
-      now,
-      now,
-    ];
-    return this.write(chatId, chats.upsertTopic, params);
+    return this.write(chatId, chats.upsertTopic, {
+      chatId: id(chatId, "chatId"),
+      topicId: id(topicId, "topicId"),
+      iconColor: optId(topic.iconColor, "iconColor"),
+      customEmojiId: optText(topic.customEmojiId, "customEmojiId"),
+      name: optText(topic.name, "name") ?? "Default",
+      now: nowDb(),
+    });
   }
 
   /**
@@ -532,7 +523,7 @@ export class DatabaseWrapper extends WrapperCore {
    * Ordered by topic id.
    */
   async getChatTopics(chatId: number, opts?: ReadOptions): Promise<ChatTopic[]> {
-    return this.read(chatId, opts, chats.topics, [id(chatId, "chatId")]);
+    return this.read(chatId, opts, chats.topics, { chatId: id(chatId, "chatId") });
   }
 
   // ── Summarization cache ──────────────────────────────────────────────────
@@ -543,18 +534,7 @@ export class DatabaseWrapper extends WrapperCore {
    */
   async addChatSummarization(s: SummarizationKey & { summary: string }): Promise<boolean> {
     const k = summaryKey(s);
-    const now = nowDb();
-    const params = [
-      k.key,
-      k.chatId,
-      k.topicId,
-      k.first,
-      k.last,
-      k.prompt,
-      text(s.summary, "summary"),
-      now,
-      now,
-    ];
+    const params = { ...k, summary: text(s.summary, "summary"), now: nowDb() };
     return this.write(k.chatId, summaries.upsert, params);
   }
 
@@ -567,7 +547,7 @@ export class DatabaseWrapper extends WrapperCore {
     opts?: ReadOptions,
   ): Promise<ChatSummarization | null> {
     const k = summaryKey(s);
-    return this.read(k.chatId, opts, summaries.get, [k.key]);
+    return this.read(k.chatId, opts, summaries.get, { csid: k.csid });
   }
 
   // ── Media attachments (default source) ───────────────────────────────────
@@ -578,22 +558,19 @@ export class DatabaseWrapper extends WrapperCore {
    */
   async addMediaAttachment(attachment: NewMediaAttachment): Promise<boolean> {
     const m = record(attachment, "m");
-    const now = nowDb();
-    const params = [
-      text(m.fileUniqueId, "fileUniqueId"),
-      text(m.fileId, "fileId"),
-      optId(m.fileSize, "fileSize"),
-      text(m.mediaType ?? "image", "mediaType"),
-      text(m.metadata ?? "{}", "metadata"),
-      text(m.status ?? "new", "status"),
-      optText(m.mimeType, "mimeType"),
-      optText(m.localUrl, "localUrl"),
-      optText(m.prompt, "prompt"),
-      optText(m.description, "description"),
-      now,
-      now,
-    ];
-    return this.write(undefined, media.add, params);
+    return this.write(undefined, media.add, {
+      fileUniqueId: text(m.fileUniqueId, "fileUniqueId"),
+      fileId: text(m.fileId, "fileId"),
+      fileSize: optId(m.fileSize, "fileSize"),
+      mediaType: text(m.mediaType ?? "image", "mediaType"),
+      metadata: text(m.metadata ?? "{}", "metadata"),
+      status: text(m.status ?? "new", "status"),
+      mimeType: optText(m.mimeType, "mimeType"),
+      localUrl: optText(m.localUrl, "localUrl"),
+      prompt: optText(m.prompt, "prompt"),
+      description: optText(m.description, "description"),
+      now: nowDb(),
+    });
   }
 
   /**
@@ -604,26 +581,21 @@ export class DatabaseWrapper extends WrapperCore {
     fileUniqueId: string,
     update: MediaAttachmentUpdate,
   ): Promise<boolean> {
-    const fields = record(update, "fields");
-    const given: Record<string, unknown> = {
-      file_size: fields.fileSize === undefined ? undefined : id(fields.fileSize, "fileSize"),
-      status: fields.status === undefined ? undefined : text(fields.status, "status"),
-      metadata: fields.metadata === undefined ? undefined : text(fields.metadata, "metadata"),
-      mime_type: fields.mimeType === undefined ? undefined : text(fields.mimeType, "mimeType"),
-      local_url: fields.localUrl === undefined ? undefined : text(fields.localUrl, "localUrl"),
-      description:
-        fields.description === undefined ? undefined : text(fields.description, "description"),
-      prompt: fields.prompt === undefined ? undefined : text(fields.prompt, "prompt"),
-    };
-    const params = MEDIA_UPDATABLE.flatMap((c) => [
-      given[c] === undefined ? 0 : 1,
-      (given[c] ?? null) as string | number | null,
-    ]);
-    return this.write(undefined, media.update, [
-      ...params,
-      nowDb(),
-      text(fileUniqueId, "fileUniqueId"),
-    ]);
+    const f = record(update, "fields");
+    // a field given is checked (null is refused, as any other wrong type); one absent is kept
+    const given = <T>(v: unknown, check: (v: unknown, name: string) => T, name: string) =>
+      v === undefined ? null : check(v, name);
+    return this.write(undefined, media.update, {
+      fileSize: given(f.fileSize, id, "fileSize"),
+      status: given(f.status, text, "status"),
+      metadata: given(f.metadata, text, "metadata"),
+      mimeType: given(f.mimeType, text, "mimeType"),
+      localUrl: given(f.localUrl, text, "localUrl"),
+      description: given(f.description, text, "description"),
+      prompt: given(f.prompt, text, "prompt"),
+      now: nowDb(),
+      fileUniqueId: text(fileUniqueId, "fileUniqueId"),
+    });
   }
 
   /** Reads the default source (or `opts.dataSource`); not routed by chat. */
@@ -631,7 +603,8 @@ export class DatabaseWrapper extends WrapperCore {
     fileUniqueId: string,
     opts?: ReadOptions,
   ): Promise<MediaAttachment | null> {
-    return this.read(undefined, opts, media.get, [text(fileUniqueId, "fileUniqueId")]);
+    const params = { fileUniqueId: text(fileUniqueId, "fileUniqueId") };
+    return this.read(undefined, opts, media.get, params);
   }
 
   // ── Delayed tasks (default source) ───────────────────────────────────────
@@ -646,25 +619,22 @@ export class DatabaseWrapper extends WrapperCore {
     kwargs: string,
     delayedTs: number,
   ): Promise<boolean> {
-    const now = nowDb();
-    const params = [
-      text(taskId, "taskId"),
-      num(delayedTs, "delayedTs"),
-      text(fn, "function"),
-      text(kwargs, "kwargs"),
-      now,
-      now,
-    ];
-    return this.write(undefined, tasks.add, params);
+    return this.write(undefined, tasks.add, {
+      id: text(taskId, "taskId"),
+      delayedTs: num(delayedTs, "delayedTs"),
+      function: text(fn, "function"),
+      kwargs: text(kwargs, "kwargs"),
+      now: nowDb(),
+    });
   }
 
   /** Writes to the default source (not routed by chat). */
   async updateDelayedTask(taskId: string, isDone: boolean): Promise<boolean> {
-    return this.write(undefined, tasks.setDone, [
-      bool(isDone, "isDone"),
-      nowDb(),
-      text(taskId, "taskId"),
-    ]);
+    return this.write(undefined, tasks.setDone, {
+      id: text(taskId, "taskId"),
+      isDone: bool(isDone, "isDone"),
+      now: nowDb(),
+    });
   }
 
   /**
@@ -672,7 +642,7 @@ export class DatabaseWrapper extends WrapperCore {
    * time.
    */
   async getPendingDelayedTasks(opts?: ReadOptions): Promise<DelayedTask[]> {
-    return this.read(undefined, opts, tasks.pending, []);
+    return this.read(undefined, opts, tasks.pending, {});
   }
 
   // ── Spam and ham ─────────────────────────────────────────────────────────
@@ -695,19 +665,16 @@ export class DatabaseWrapper extends WrapperCore {
 
   #addSpamLike(query: typeof spam.add, message: NewSpamMessage) {
     const s = record(message, "s");
-    const now = nowDb();
     const chatId = id(s.chatId, "chatId");
-    const params = [
+    return this.write(chatId, query, {
       chatId,
-      id(s.userId, "userId"),
-      messageId(s.messageId),
-      text(s.text, "text"),
-      text(s.reason, "reason"),
-      num(s.score, "score"),
-      now,
-      now,
-    ];
-    return this.write(chatId, query, params);
+      userId: id(s.userId, "userId"),
+      messageId: messageId(s.messageId),
+      text: text(s.text, "text"),
+      reason: text(s.reason, "reason"),
+      score: num(s.score, "score"),
+      now: nowDb(),
+    });
   }
 
   /**
@@ -715,7 +682,7 @@ export class DatabaseWrapper extends WrapperCore {
    * aggregated, as gromozeka).
    */
   async getSpamMessagesByText(messageText: string, opts?: ReadOptions): Promise<SpamMessage[]> {
-    return this.read(undefined, opts, spam.byText, [text(messageText, "text")]);
+    return this.read(undefined, opts, spam.byText, { text: text(messageText, "text") });
   }
 
   /**
@@ -724,7 +691,7 @@ export class DatabaseWrapper extends WrapperCore {
    */
   async getSpamMessages(opts?: AggregateOptions & { limit?: number }): Promise<SpamMessage[]> {
     const max = limit(opts?.limit, 1000);
-    return this.aggregate(spam.recent, [max], opts, {
+    return this.aggregate(spam.recent, { limit: max }, opts, {
       key: (s) => `${s.chatId}\u0000${s.userId}\u0000${s.messageId}`,
       home: (s, router) => router.home(s.chatId),
       // spam.recent's ORDER BY: created_at DESC, chat_id, user_id, message_id
@@ -742,7 +709,7 @@ export class DatabaseWrapper extends WrapperCore {
    * there if readonly.
    */
   async deleteSpamMessagesByUserId(chatId: number, userId: number): Promise<boolean> {
-    return this.write(chatId, spam.deleteByUser, [id(chatId, "chatId"), id(userId, "userId")]);
+    return this.write(chatId, spam.deleteByUser, member(chatId, userId));
   }
 
   /**
@@ -753,7 +720,7 @@ export class DatabaseWrapper extends WrapperCore {
     userId: number,
     opts?: ReadOptions,
   ): Promise<SpamMessage[]> {
-    return this.read(chatId, opts, spam.byUser, [id(chatId, "chatId"), id(userId, "userId")]);
+    return this.read(chatId, opts, spam.byUser, member(chatId, userId));
   }
 
   // ── Cache storage and typed caches ───────────────────────────────────────
@@ -763,7 +730,7 @@ export class DatabaseWrapper extends WrapperCore {
    * sources; the default source's copy wins.
    */
   async getCacheStorage(opts?: AggregateOptions): Promise<CacheStorageEntry[]> {
-    return this.aggregate(cacheStorage.all, [], opts, {
+    return this.aggregate(cacheStorage.all, {}, opts, {
       key: (e) => `${e.namespace}\u0000${e.key}`,
       home: (_, router) => router.config.defaultSource,
       // cacheStorage.all's ORDER BY: updated_at DESC, namespace, key
@@ -783,10 +750,7 @@ export class DatabaseWrapper extends WrapperCore {
     key: string,
     opts?: ReadOptions,
   ): Promise<CacheStorageEntry | null> {
-    return this.read(undefined, opts, cacheStorage.get, [
-      text(namespace, "namespace"),
-      text(key, "key"),
-    ]);
+    return this.read(undefined, opts, cacheStorage.get, storageKey(namespace, key));
   }
 
   /**
@@ -794,25 +758,22 @@ export class DatabaseWrapper extends WrapperCore {
    * `dataSource`).
    */
   async getCacheStorageKeys(namespace: string, opts?: ReadOptions): Promise<string[]> {
-    return this.read(undefined, opts, cacheStorage.keys, [text(namespace, "namespace")]);
+    const params = { namespace: text(namespace, "namespace") };
+    return this.read(undefined, opts, cacheStorage.keys, params);
   }
 
   /** Writes to the default source (not routed by chat). Upsert. */
   async setCacheStorage(namespace: string, key: string, value: string): Promise<boolean> {
-    return this.write(undefined, cacheStorage.set, [
-      text(namespace, "namespace"),
-      text(key, "key"),
-      text(value, "value"),
-      nowDb(),
-    ]);
+    return this.write(undefined, cacheStorage.set, {
+      ...storageKey(namespace, key),
+      value: text(value, "value"),
+      now: nowDb(),
+    });
   }
 
   /** Writes to the default source (not routed by chat). */
   async unsetCacheStorage(namespace: string, key: string): Promise<boolean> {
-    return this.write(undefined, cacheStorage.unset, [
-      text(namespace, "namespace"),
-      text(key, "key"),
-    ]);
+    return this.write(undefined, cacheStorage.unset, storageKey(namespace, key));
   }
 
   /**
@@ -829,18 +790,16 @@ export class DatabaseWrapper extends WrapperCore {
     text(key, "key");
     if (ttl !== undefined && ttl <= 0) return null;
     const notBefore = ttl === undefined ? null : toDbTime(new Date(Date.now() - ttl * 1000));
-    return this.firstMatch(cache.get, [key, notBefore, notBefore], opts);
+    return this.firstMatch(cache.get, { key, notBefore }, opts);
   }
 
   /** Writes to the default source (not routed by chat). Upsert. */
   async setCacheEntry(key: string, data: string, cacheType: string): Promise<boolean> {
-    const now = nowDb();
-    return this.write(undefined, cacheOf(cacheType).set, [
-      text(key, "key"),
-      text(data, "data"),
-      now,
-      now,
-    ]);
+    return this.write(undefined, cacheOf(cacheType).set, {
+      key: text(key, "key"),
+      data: text(data, "data"),
+      now: nowDb(),
+    });
   }
 
   /**
@@ -848,6 +807,6 @@ export class DatabaseWrapper extends WrapperCore {
    * true when any was deleted.
    */
   async clearCache(cacheType: string): Promise<boolean> {
-    return this.write(undefined, cacheOf(cacheType).clear, []);
+    return this.write(undefined, cacheOf(cacheType).clear, {});
   }
 }

@@ -18,8 +18,8 @@ import { summaries } from "../src/repositories/summaries.ts";
 import { tasks } from "../src/repositories/tasks.ts";
 import { users } from "../src/repositories/users.ts";
 import { migrateSqlite } from "../src/schema/migrate.ts";
-import { numberPlaceholders, PostgresSource } from "../src/sources/postgres-source.ts";
-import type { Params, Query, RunQuery } from "../src/sources/query.ts";
+import { PostgresSource } from "../src/sources/postgres-source.ts";
+import { bind, type Params, type Query } from "../src/sources/query.ts";
 import { closePgAdmin, pgSchema, pgSourceConfig, runPg } from "./pg.ts";
 
 const A = -1001000000001;
@@ -66,7 +66,7 @@ function everyStatement(): Map<string, Exclude<Query, { kind: "batch" }>> {
   const out = new Map<string, Exclude<Query, { kind: "batch" }>>();
   const add = (q: Query) => {
     if (q.kind !== "batch") out.set(q.name ?? q.sql, q);
-    else for (const [i, s] of q.steps.entries()) out.set(`${q.name}/${i}`, s.query as RunQuery);
+    else for (const [i, s] of q.steps.entries()) out.set(`${q.name}/${i}`, s);
   };
   const repositories = [
     cache.cacheStorage,
@@ -123,9 +123,9 @@ describe("plans (SQLite)", () => {
 
   for (const [name, query] of statements) {
     test(`${name}: no scan of a large table`, () => {
-      const n = (query.sql.match(/\?/g) ?? []).length;
       // without sqlite_stat tables the plan does not depend on the values bound
-      const plan = db.query(`EXPLAIN QUERY PLAN ${query.sql}`).all(...Array(n).fill(1)) as {
+      const values = query.names.map(() => 1);
+      const plan = db.query(`EXPLAIN QUERY PLAN ${query.sql}`).all(...values) as {
         detail: string;
       }[];
       const lines = plan.map((p) => p.detail);
@@ -150,29 +150,34 @@ describe("plans (SQLite)", () => {
 /** The per-message reads, with values of the right types for PostgreSQL. */
 const TS = "2023-11-15 00:00:00";
 const PG_READS: [string, Query, Params][] = [
-  ["messages.byId", messages.byId, [A, "5"]],
-  ["messages.byUser", messages.byUser, [A, 101, 100]],
-  ["messages.byRoot", messages.byRoot, [A, "7", null, null]],
+  ["messages.byId", messages.byId, { chatId: A, messageId: "5" }],
+  ["messages.byUser", messages.byUser, { chatId: A, userId: 101, limit: 100 }],
+  ["messages.byRoot", messages.byRoot, { chatId: A, rootMessageId: "7", threadId: null }],
   ...Array.from({ length: 8 }, (_, k): [string, Query, Params] => {
     const q = messages.since(!!(k & 1), !!(k & 2), !!(k & 4));
-    const s = k & 1 ? TS : null;
-    const t = k & 2 ? "2023-12-01 00:00:00" : null;
-    const th = k & 4 ? 1 : null;
-    return [q.name ?? "", q, [A, s, s, t, t, th, th, null, null, 100]];
+    const params = {
+      chatId: A,
+      since: k & 1 ? TS : null,
+      till: k & 2 ? "2023-12-01 00:00:00" : null,
+      threadId: k & 4 ? 1 : null,
+      categories: null,
+      limit: 100,
+    };
+    return [q.name ?? "", q, params];
   }),
-  ["users.get", users.get, [A, 5]],
-  ["users.byUsername", users.byUsername, [A, "u5"]],
-  ["users.list", users.list(false), [A, null, null, 100]],
-  ["users.list[seenSince]", users.list(true), [A, TS, TS, 100]],
-  ["users.chatsOf", users.chatsOf, [7]],
-  ["chats.info", chats.info, [A]],
-  ["chats.groups", chats.groups, []],
-  ["chatSettings.all", chatSettings.all, [-5]],
-  ["cacheStorage.get", cache.cacheStorage.get, ["ns1", "k11"]],
-  ["spam.byText", spam.byText, ["text 5"]],
-  ["spam.byUser", spam.byUser, [A, 5]],
-  ["spam.recent", spam.recent, [100]],
-  ["tasks.pending", tasks.pending, []],
+  ["users.get", users.get, { chatId: A, userId: 5 }],
+  ["users.byUsername", users.byUsername, { chatId: A, username: "u5" }],
+  ["users.list", users.list(false), { chatId: A, seenSince: null, limit: 100 }],
+  ["users.list[seenSince]", users.list(true), { chatId: A, seenSince: TS, limit: 100 }],
+  ["users.chatsOf", users.chatsOf, { userId: 7 }],
+  ["chats.info", chats.info, { chatId: A }],
+  ["chats.groups", chats.groups, {}],
+  ["chatSettings.all", chatSettings.all, { chatId: -5 }],
+  ["cacheStorage.get", cache.cacheStorage.get, { namespace: "ns1", key: "k11" }],
+  ["spam.byText", spam.byText, { text: "text 5" }],
+  ["spam.byUser", spam.byUser, { chatId: A, userId: 5 }],
+  ["spam.recent", spam.recent, { limit: 100 }],
+  ["tasks.pending", tasks.pending, {}],
 ];
 
 type PlanNode = { "Node Type": string; "Relation Name"?: string; Plans?: PlanNode[] };
@@ -196,8 +201,8 @@ describe.skipIf(!runPg)("plans (PostgreSQL)", () => {
       const problems: string[] = [];
       for (const [name, query, params] of PG_READS) {
         if (query.kind === "batch") continue;
-        const text = numberPlaceholders(query.pg ?? query.sql);
-        const [row] = (await sql.unsafe(`EXPLAIN (FORMAT JSON) ${text}`, params as never[])) as {
+        const values = bind(query, params);
+        const [row] = (await sql.unsafe(`EXPLAIN (FORMAT JSON) ${query.pg}`, values)) as {
           "QUERY PLAN": [{ Plan: PlanNode }];
         }[];
         const all = nodes((row as { "QUERY PLAN": [{ Plan: PlanNode }] })["QUERY PLAN"][0].Plan);

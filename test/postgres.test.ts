@@ -15,8 +15,8 @@ import { messages } from "../src/repositories/messages.ts";
 import { chatSettings, settings } from "../src/repositories/settings.ts";
 import { users } from "../src/repositories/users.ts";
 import { LATEST_VERSION } from "../src/schema/migrations.ts";
-import { numberPlaceholders, PostgresSource } from "../src/sources/postgres-source.ts";
-import { batch, fold, one, write } from "../src/sources/query.ts";
+import { PostgresSource } from "../src/sources/postgres-source.ts";
+import { batch, fold, one, sql, write } from "../src/sources/query.ts";
 import type { Source } from "../src/sources/source.ts";
 import { SqliteSource } from "../src/sources/sqlite-source.ts";
 import { expectCode, nextEvent, seedDatabase, tempDir } from "./helpers.ts";
@@ -86,8 +86,10 @@ const engines: { name: string; run: boolean; location(): Promise<Location> }[] =
   },
 ];
 
-const countStats = one("SELECT messages_count AS n FROM chat_stats WHERE chat_id = ?", (r) =>
-  Number(r.n),
+const countStats = one(
+  (p: { chatId: number }) =>
+    sql`SELECT messages_count AS n FROM chat_stats WHERE chat_id = ${p.chatId}`,
+  (r) => Number(r.n),
 );
 const countMessages = fold("SELECT count(*) AS n FROM chat_messages", (rows) => Number(rows[0]?.n));
 
@@ -96,7 +98,7 @@ for (const engine of engines) {
     test("opens migrated to the latest version and reports it in health", async () => {
       await using loc = await engine.location();
       const source = loc.open();
-      expect(await source.exec(settings.get, ["db-migration-version"])).toEqual({
+      expect(await source.exec(settings.get, { key: "db-migration-version" })).toEqual({
         value: String(LATEST_VERSION),
       });
       expect(source.health()).toMatchObject({
@@ -108,7 +110,7 @@ for (const engine of engines) {
       await source.close();
       // a second open applies nothing
       const again = loc.open() as Source & { migration: { applied: unknown[] } | null };
-      await again.exec(settings.get, ["x"]);
+      await again.exec(settings.get, { key: "x" });
       expect(again.migration?.applied).toEqual([]);
       await again.close();
     });
@@ -117,59 +119,71 @@ for (const engine of engines) {
       await using loc = await engine.location();
       const source = loc.open();
       const now = "2026-01-02 03:04:05.678";
-      expect(await source.exec(chatSettings.set, [-100, "lang", "en", now, now])).toBe(true);
-      expect(await source.exec(chatSettings.set, [-100, "tz", "UTC", now, now])).toBe(true);
-      expect(await source.exec(chatSettings.get, [-100, "lang"])).toBe("en");
-      expect(await source.exec(chatSettings.get, [-100, "nope"])).toBeNull();
-      expect(await source.exec(chatSettings.all, [-100])).toEqual({ lang: "en", tz: "UTC" });
-      expect(await source.exec(chatSettings.unset, [-100, "nope"])).toBe(false);
-      expect(await source.exec(chatSettings.unset, [-100, "tz"])).toBe(true);
+      const set = (key: string, value: string) =>
+        source.exec(chatSettings.set, { chatId: -100, key, value, now });
+      expect(await set("lang", "en")).toBe(true);
+      expect(await set("tz", "UTC")).toBe(true);
+      expect(await source.exec(chatSettings.get, { chatId: -100, key: "lang" })).toBe("en");
+      expect(await source.exec(chatSettings.get, { chatId: -100, key: "nope" })).toBeNull();
+      expect(await source.exec(chatSettings.all, { chatId: -100 })).toEqual({
+        lang: "en",
+        tz: "UTC",
+      });
+      expect(await source.exec(chatSettings.unset, { chatId: -100, key: "nope" })).toBe(false);
+      expect(await source.exec(chatSettings.unset, { chatId: -100, key: "tz" })).toBe(true);
       await source.close();
     });
 
     test("runs a batch in one transaction; a duplicate first step is false and stops", async () => {
       await using loc = await engine.location();
       const source = loc.open();
-      const save = (id: number) =>
-        [-100, id, "2026-01-02 10:00:00", 7, null, 0, null, "hi"].concat([
-          "text",
-          "user",
-          null,
-          null,
-          "2026-01-02 10:00:01",
-          "2026-01-02 00:00:00",
-        ]);
+      const save = (id: number) => ({
+        chatId: -100,
+        messageId: String(id),
+        date: "2026-01-02 10:00:00",
+        userId: 7,
+        replyId: null,
+        threadId: 0,
+        rootMessageId: null,
+        text: "hi",
+        type: "text",
+        category: "user",
+        quote: null,
+        mediaId: null,
+        now: "2026-01-02 10:00:01",
+        day: "2026-01-02 00:00:00",
+      });
       expect(await source.exec(messages.save, save(1))).toBe(true);
       expect(await source.exec(messages.save, save(2))).toBe(true);
       expect(await source.exec(messages.save, save(1))).toBe(false);
-      expect(await source.exec(countStats, [-100])).toBe(2);
+      expect(await source.exec(countStats, { chatId: -100 })).toBe(2);
       // a failing later step rolls the first one back
       const broken = batch([
-        {
-          query: messages.save.steps[0]?.query as never,
-          params: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
-        },
-        { query: write("INSERT INTO no_such_table (x) VALUES (?)"), params: [0] },
+        messages.save.steps[0] as (typeof messages.save.steps)[number],
+        write((p: { chatId: number }) => sql`INSERT INTO no_such_table (x) VALUES (${p.chatId})`),
       ]);
       await expectCode(() => source.exec(broken, save(3)), "SCHEMA_MISMATCH");
-      expect(await source.exec(countMessages, [])).toBe(2);
+      expect(await source.exec(countMessages, {})).toBe(2);
       await source.close();
     });
 
     test("a missing table or column is SCHEMA_MISMATCH naming the table and column", async () => {
       await using loc = await engine.location();
       const source = loc.open();
-      await source.exec(settings.get, ["x"]);
+      await source.exec(settings.get, { key: "x" });
       await loc.raw("ALTER TABLE chat_users DROP COLUMN metadata");
       await loc.raw("DROP TABLE chat_topics");
-      const column = await expectCode(() => source.exec(users.get, [1, 2]), "SCHEMA_MISMATCH");
+      const column = await expectCode(
+        () => source.exec(users.get, { chatId: 1, userId: 2 }),
+        "SCHEMA_MISMATCH",
+      );
       expect(column.message).toContain("table chat_users has no column metadata");
       expect(column.source).toBe("main");
       const table = await expectCode(
         () =>
           source.exec(
             one("SELECT * FROM chat_topics", (r) => r),
-            [],
+            {},
           ),
         "SCHEMA_MISMATCH",
       );
@@ -182,7 +196,7 @@ for (const engine of engines) {
       const source = loc.open();
       await source.close();
       await source.close();
-      await expectCode(() => source.exec(settings.get, ["x"]), "CLOSED");
+      await expectCode(() => source.exec(settings.get, { key: "x" }), "CLOSED");
     });
   });
 }
@@ -201,15 +215,14 @@ describe.skipIf(!runPg)("postgres source", () => {
   test("a schema newer than chatdb is refused with SCHEMA_MISMATCH", async () => {
     await using schema = await pgSchema();
     const a = new PostgresSource(pgSourceConfig("a", schema.url));
-    await a.exec(settings.set, [
-      "db-migration-version",
-      "99",
-      "2026-01-01 00:00:00",
-      "2026-01-01 00:00:00",
-    ]);
+    await a.exec(settings.set, {
+      key: "db-migration-version",
+      value: "99",
+      now: "2026-01-01 00:00:00",
+    });
     await a.close();
     const b = new PostgresSource(pgSourceConfig("b", schema.url));
-    const e = await expectCode(b.exec(settings.get, ["x"]), "SCHEMA_MISMATCH");
+    const e = await expectCode(b.exec(settings.get, { key: "x" }), "SCHEMA_MISMATCH");
     expect(e.message).toContain("newer");
     expect(b.health().state).toBe("unavailable");
     await b.close();
@@ -219,7 +232,7 @@ describe.skipIf(!runPg)("postgres source", () => {
     const source = new PostgresSource(
       pgSourceConfig("gone", "postgres://postgres@127.0.0.1:1/test"),
     );
-    const e = await expectCode(source.exec(settings.get, ["x"]), "SOURCE_UNAVAILABLE");
+    const e = await expectCode(source.exec(settings.get, { key: "x" }), "SOURCE_UNAVAILABLE");
     expect(e.source).toBe("gone");
     expect(source.health()).toMatchObject({ type: "postgres", state: "unavailable" });
     expect(source.health().reason).toContain("gone");
@@ -231,21 +244,18 @@ describe.skipIf(!runPg)("postgres source", () => {
     const source = new PostgresSource(pgSourceConfig("a", schema.url));
     await source._ready();
     const slow = source.exec(
-      one("SELECT pg_sleep(0.2) IS NULL AS done, ? AS x", (r) => r.x),
-      ["kept"],
+      one(
+        (p: { x: string }) => sql`SELECT pg_sleep(0.2) IS NULL AS done, ${p.x} AS x`,
+        (r) => r.x,
+      ),
+      { x: "kept" },
     );
     await Bun.sleep(50);
     const closing = source.close();
     expect(await slow).toBe("kept");
     await closing;
-    await expectCode(source.exec(settings.get, ["x"]), "CLOSED");
+    await expectCode(source.exec(settings.get, { key: "x" }), "CLOSED");
     expect(source.health().state).toBe("unavailable");
-  });
-
-  test("placeholders are numbered outside literals and comments", () => {
-    expect(numberPlaceholders("SELECT '?', \"a?\" FROM t WHERE a = ? -- ?\nAND b = ?::int")).toBe(
-      "SELECT '?', \"a?\" FROM t WHERE a = $1 -- ?\nAND b = $2::int",
-    );
   });
 
   test("redactUrl hides the password in the user info and in a password= parameter", () => {
@@ -296,14 +306,17 @@ describe.skipIf(!runPg)("postgres source", () => {
       .unsafe("INSERT INTO chat_settings (chat_id, key, value) VALUES (1, 'k', 'v')");
     await expect(raw).rejects.toMatchObject({ errno: "25006" });
     const now = "2026-01-01 00:00:00";
-    await expectCode(source.exec(chatSettings.set, [chat, "k", "v", now, now]), "READONLY_SOURCE");
+    await expectCode(
+      source.exec(chatSettings.set, { chatId: chat, key: "k", value: "v", now }),
+      "READONLY_SOURCE",
+    );
     expect(await db.getChatSettings(chat)).toEqual({});
   });
 
   test("a readonly source never creates or migrates the schema", async () => {
     await using schema = await pgSchema();
     const source = new PostgresSource(pgSourceConfig("ro", schema.url, { readonly: true }));
-    await expectCode(source.exec(users.get, [1, 2]), "SCHEMA_MISMATCH");
+    await expectCode(source.exec(users.get, { chatId: 1, userId: 2 }), "SCHEMA_MISMATCH");
     expect(source.health()).toMatchObject({ schemaVersion: null, state: "degraded" });
     expect(source.health().reason).toContain("missing settings, chat_messages");
     await source.close();
@@ -312,16 +325,16 @@ describe.skipIf(!runPg)("postgres source", () => {
   test("a readonly source with an older schema is degraded, naming the missing column", async () => {
     await using schema = await pgSchema();
     const writer = new PostgresSource(pgSourceConfig("rw", schema.url));
-    await writer.exec(users.get, [1, 2]); // opens and migrates to the latest version
+    await writer.exec(users.get, { chatId: 1, userId: 2 }); // opens and migrates to the latest version
     await writer.close();
     const admin = new SQL({ url: schema.url, max: 1 });
     await admin.unsafe("ALTER TABLE chat_users DROP COLUMN metadata");
     await admin.close();
     const source = new PostgresSource(pgSourceConfig("ro", schema.url, { readonly: true }));
-    await expectCode(source.exec(users.get, [1, 2]), "SCHEMA_MISMATCH");
+    await expectCode(source.exec(users.get, { chatId: 1, userId: 2 }), "SCHEMA_MISMATCH");
     expect(source.health().state).toBe("degraded");
     expect(source.health().reason).toContain("chat_users.metadata");
-    expect(await source.exec(chatSettings.get, [1, "k"])).toBeNull(); // what needs no gap works
+    expect(await source.exec(chatSettings.get, { chatId: 1, key: "k" })).toBeNull(); // what needs no gap works
     await source.close();
   });
 });

@@ -1,24 +1,25 @@
 /**
- * Every repository query is one SQL text rendered per engine in one place (query.ts): no
- * dialect token left over, the same parameters on both engines, and the SQLite text valid
- * on the current schema. (The PostgreSQL texts run in the data API suite's Postgres pass.)
+ * Every repository query is compiled once, at definition, from one text with named parameters
+ * (query.ts): the SQLite text numbers its placeholders ?1..?n and the PostgreSQL one $1..$n,
+ * one per distinct name, and the SQLite text is valid on the current schema. (The PostgreSQL
+ * texts run in the data API suite's Postgres pass.)
  */
 import { Database } from "bun:sqlite";
 import { expect, test } from "bun:test";
 import { Glob } from "bun";
 import { migrateSqlite } from "../src/schema/migrate.ts";
-import { type RunQuery, renderSql } from "../src/sources/query.ts";
+import { bind, compile, jsonStrings, limit, type RunQuery, sql, ts } from "../src/sources/query.ts";
 
-type Text = { sql: string; pg: string | undefined };
+type Text = { sql: string; pg: string; names: readonly string[] };
 
 /** Every query object reachable from a repository module's exports, by export path. */
 async function repositoryQueries(): Promise<Map<string, Text>> {
   const found = new Map<string, Text>();
   const walk = (path: string, x: unknown) => {
     if (x === null || typeof x !== "object") return;
-    const q = x as { kind?: string; steps?: { query: RunQuery }[] } & Text;
+    const q = x as { kind?: string; steps?: RunQuery[] } & Text;
     if (q.kind === "batch") {
-      for (const [i, s] of (q.steps ?? []).entries()) walk(`${path}[${i}]`, s.query);
+      for (const [i, s] of (q.steps ?? []).entries()) walk(`${path}[${i}]`, s);
     } else if (q.kind !== undefined) found.set(path, q);
     else if (x instanceof Map) for (const [k, v] of x) walk(`${path}.${k}`, v);
     else for (const [k, v] of Object.entries(x)) walk(`${path}.${k}`, v);
@@ -29,18 +30,23 @@ async function repositoryQueries(): Promise<Map<string, Text>> {
   return found;
 }
 
-const placeholders = (sql: string) => sql.replace(/'[^']*'/g, "").split("?").length - 1;
+/** The distinct placeholder numbers of a text, sorted (`?3`, `$3` → 3). */
+const numbers = (text: string, mark: "?" | "$") =>
+  [...new Set(text.replace(/'[^']*'/g, "").match(mark === "?" ? /\?\d+/g : /\$\d+/g))]
+    .map((m) => Number(m.slice(1)))
+    .sort((a, b) => a - b);
 
-test("every repository query: one text, rendered for both engines with the same parameters", async () => {
+test("every repository query: one numbered placeholder per name, on both engines", async () => {
   const queries = await repositoryQueries();
   expect(queries.size).toBeGreaterThan(50);
   const db = new Database(":memory:");
   migrateSqlite(db, "test");
   try {
     for (const [name, q] of queries) {
-      const pg = q.pg ?? q.sql;
-      expect([name, /\{\?/.test(q.sql), /\{\?/.test(pg)]).toEqual([name, false, false]);
-      expect([name, placeholders(pg)]).toEqual([name, placeholders(q.sql)]);
+      const want = q.names.map((_, i) => i + 1);
+      expect([name, numbers(q.sql, "?"), numbers(q.pg, "$")]).toEqual([name, want, want]);
+      // no bare ? (a positional value) on SQLite, none left at all on PostgreSQL
+      expect([name, /\?(?!\d)/.test(q.sql), q.pg.includes("?")]).toEqual([name, false, false]);
       db.prepare(q.sql).finalize(); // throws on a syntax error or an unknown table/column
     }
   } finally {
@@ -48,13 +54,30 @@ test("every repository query: one text, rendered for both engines with the same 
   }
 });
 
-test("dialect tokens render to a bare ? on SQLite and a typed one on PostgreSQL", () => {
-  const text = "WHERE ({?ts} IS NULL OR d > {?ts}) AND c IN {?json_strings} LIMIT {?limit}";
-  expect(renderSql(text, "sqlite")).toBe(
-    "WHERE (? IS NULL OR d > ?) AND c IN (SELECT value FROM json_each(?)) LIMIT ?",
+test("a name used twice is one placeholder; casts apply on PostgreSQL only", () => {
+  const q = compile(
+    (p: { since: string | null; categories: string | null; limit: number }) =>
+      sql`WHERE (${ts(p.since)} IS NULL OR d > ${ts(p.since)}) AND c IN ${jsonStrings(p.categories)} LIMIT ${limit(p.limit)}`,
   );
-  expect(renderSql(text, "pg")).toBe(
-    "WHERE (?::timestamptz IS NULL OR d > ?::timestamptz) AND c IN " +
-      "(SELECT jsonb_array_elements_text(?::text::jsonb)) LIMIT NULLIF(?::bigint, -1)",
+  expect(q.names).toEqual(["since", "categories", "limit"]);
+  expect(q.sql).toBe(
+    "WHERE (?1 IS NULL OR d > ?1) AND c IN (SELECT value FROM json_each(?2)) LIMIT ?3",
   );
+  expect(q.pg).toBe(
+    "WHERE ($1::timestamptz IS NULL OR d > $1::timestamptz) AND c IN " +
+      "(SELECT jsonb_array_elements_text($2::text::jsonb)) LIMIT NULLIF($3::bigint, -1)",
+  );
+  // values bound by name, in placeholder order; an absent one binds NULL
+  expect(bind(q, { limit: 5, since: "2026-01-01 00:00:00" })).toEqual([
+    "2026-01-01 00:00:00",
+    null,
+    5,
+  ]);
+});
+
+test("a definition that mixes in a value or a bare placeholder is refused when it is defined", () => {
+  expect(() => compile(() => sql`SELECT * FROM t WHERE a = ?`)).toThrow(TypeError);
+  expect(() => compile(() => sql`SELECT ${1 as unknown as string}`)).toThrow(TypeError);
+  // a parameter spliced into a plain template string instead of the sql tag
+  expect(() => compile((p: { a: string }) => sql`${`SELECT ${p.a}`}`)).toThrow(TypeError);
 });

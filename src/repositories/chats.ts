@@ -1,6 +1,6 @@
 /** chat_info and chat_topics. */
 import { fromDbTime, toBool, toNum, toNumOrNull } from "../_internal/values.ts";
-import { many, named, one, type Row, write } from "../sources/query.ts";
+import { many, named, one, type Row, sql, write } from "../sources/query.ts";
 import type { ChatInfo, ChatTopic } from "../types.ts";
 
 export const CHAT_INFO_COLUMNS = [
@@ -41,25 +41,47 @@ export function mapTopic(r: Row, dataSource: string): ChatTopic {
 }
 
 export const chats = named("chats", {
-  info: one(`${SELECT_INFO} WHERE chat_id = ?`, mapChatInfo),
+  info: one(
+    (p: { chatId: number }) => sql`${SELECT_INFO} WHERE chat_id = ${p.chatId}`,
+    mapChatInfo,
+  ),
   groups: many(
     `${SELECT_INFO} WHERE type IN ('group', 'supergroup') ORDER BY chat_id`,
     mapChatInfo,
   ),
-  /** Overwrites type, title, username and is_forum, keeps created_at. params: chat, type, title, username, forum, now. */
-  upsertInfo:
-    write(`INSERT INTO chat_info (chat_id, type, title, username, is_forum, created_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET type = excluded.type,
-    title = excluded.title, username = excluded.username, is_forum = excluded.is_forum,
-    updated_at = excluded.updated_at`),
+  /** Overwrites type, title, username and is_forum, keeps created_at. */
+  upsertInfo: write(
+    (p: {
+      chatId: number;
+      type: string;
+      title: string | null;
+      username: string | null;
+      isForum: boolean;
+      now: string;
+    }) => sql`INSERT INTO chat_info (chat_id, type, title, username, is_forum, created_at, updated_at)
+    VALUES (${p.chatId}, ${p.type}, ${p.title}, ${p.username}, ${p.isForum}, ${p.now}, ${p.now})
+    ON CONFLICT (chat_id) DO UPDATE SET type = excluded.type, title = excluded.title,
+    username = excluded.username, is_forum = excluded.is_forum, updated_at = excluded.updated_at`,
+  ),
   topics: many(
-    `SELECT chat_id, topic_id, icon_color, icon_custom_emoji_id, name, created_at, updated_at
-     FROM chat_topics WHERE chat_id = ? ORDER BY topic_id`,
+    (p: { chatId: number }) =>
+      sql`SELECT chat_id, topic_id, icon_color, icon_custom_emoji_id, name, created_at, updated_at
+      FROM chat_topics WHERE chat_id = ${p.chatId} ORDER BY topic_id`,
     mapTopic,
   ),
-  /** params: chat, topic, color, emoji, name, now. */
-  upsertTopic:
-    write(`INSERT INTO chat_topics (chat_id, topic_id, icon_color, icon_custom_emoji_id, name, created_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, topic_id) DO UPDATE SET icon_color = excluded.icon_color,
-    icon_custom_emoji_id = excluded.icon_custom_emoji_id, name = excluded.name, updated_at = excluded.updated_at`),
+  upsertTopic: write(
+    (p: {
+      chatId: number;
+      topicId: number;
+      iconColor: number | null;
+      customEmojiId: string | null;
+      name: string;
+      now: string;
+    }) => sql`INSERT INTO chat_topics (chat_id, topic_id, icon_color, icon_custom_emoji_id, name,
+    created_at, updated_at)
+    VALUES (${p.chatId}, ${p.topicId}, ${p.iconColor}, ${p.customEmojiId}, ${p.name}, ${p.now}, ${p.now})
+    ON CONFLICT (chat_id, topic_id) DO UPDATE SET icon_color = excluded.icon_color,
+    icon_custom_emoji_id = excluded.icon_custom_emoji_id, name = excluded.name,
+    updated_at = excluded.updated_at`,
+  ),
 });

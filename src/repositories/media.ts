@@ -1,6 +1,6 @@
 /** media_attachments (default source only, as gromozeka). */
 import { fromDbTime, toNumOrNull } from "../_internal/values.ts";
-import { named, one, type Row, write } from "../sources/query.ts";
+import { named, one, type Row, sql, write } from "../sources/query.ts";
 import type { MediaAttachment } from "../types.ts";
 
 export function mapMedia(r: Row, dataSource: string): MediaAttachment {
@@ -21,32 +21,58 @@ export function mapMedia(r: Row, dataSource: string): MediaAttachment {
   };
 }
 
-/** Columns updateMediaAttachment may set, in the order of its parameters. */
-export const MEDIA_UPDATABLE = [
-  "file_size",
-  "status",
-  "metadata",
-  "mime_type",
-  "local_url",
-  "description",
-  "prompt",
-] as const;
+/** updateMediaAttachment's fields: null (not given) leaves the column as it is. */
+export type MediaUpdate = {
+  fileUniqueId: string;
+  fileSize: number | null;
+  status: string | null;
+  metadata: string | null;
+  mimeType: string | null;
+  localUrl: string | null;
+  description: string | null;
+  prompt: string | null;
+  now: string;
+};
 
 export const media = named("media", {
   get: one(
-    `SELECT file_unique_id, file_id, file_size, media_type, metadata, status, mime_type, local_url, prompt,
-     description, created_at, updated_at FROM media_attachments WHERE file_unique_id = ?`,
+    (p: { fileUniqueId: string }) =>
+      sql`SELECT file_unique_id, file_id, file_size, media_type, metadata, status, mime_type,
+      local_url, prompt, description, created_at, updated_at FROM media_attachments
+      WHERE file_unique_id = ${p.fileUniqueId}`,
     mapMedia,
   ),
   /** Insert-only: a duplicate file_unique_id resolves false. */
-  add: write(`INSERT INTO media_attachments (file_unique_id, file_id, file_size, media_type, metadata, status,
-    mime_type, local_url, prompt, description, created_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+  add: write(
+    (p: {
+      fileUniqueId: string;
+      fileId: string;
+      fileSize: number | null;
+      mediaType: string;
+      metadata: string;
+      status: string;
+      mimeType: string | null;
+      localUrl: string | null;
+      prompt: string | null;
+      description: string | null;
+      now: string;
+    }) => sql`INSERT INTO media_attachments (file_unique_id, file_id, file_size, media_type,
+    metadata, status, mime_type, local_url, prompt, description, created_at, updated_at)
+    VALUES (${p.fileUniqueId}, ${p.fileId}, ${p.fileSize}, ${p.mediaType}, ${p.metadata},
+    ${p.status}, ${p.mimeType}, ${p.localUrl}, ${p.prompt}, ${p.description}, ${p.now}, ${p.now})
+    ON CONFLICT DO NOTHING`,
+  ),
   /**
-   * Sets each column whose "given" flag is 1, leaving the rest. One statement serves every
-   * combination of fields. params: per column (flag, value)…, now, fileUniqueId.
+   * Sets each column given, leaving the rest: one statement serves every combination of fields.
+   * A given value is never null (the wrapper checks it), so COALESCE tells given from not.
    */
-  update: write(`UPDATE media_attachments SET
-    ${MEDIA_UPDATABLE.map((c) => `${c} = CASE WHEN ? = 1 THEN ? ELSE ${c} END`).join(",\n    ")},
-    updated_at = ? WHERE file_unique_id = ?`),
+  update: write(
+    (
+      p: MediaUpdate,
+    ) => sql`UPDATE media_attachments SET file_size = COALESCE(${p.fileSize}, file_size),
+    status = COALESCE(${p.status}, status), metadata = COALESCE(${p.metadata}, metadata),
+    mime_type = COALESCE(${p.mimeType}, mime_type), local_url = COALESCE(${p.localUrl}, local_url),
+    description = COALESCE(${p.description}, description), prompt = COALESCE(${p.prompt}, prompt),
+    updated_at = ${p.now} WHERE file_unique_id = ${p.fileUniqueId}`,
+  ),
 });

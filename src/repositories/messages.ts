@@ -1,6 +1,20 @@
 /** chat_messages (+ the counters saveChatMessage bumps: chat_users, chat_stats, chat_user_stats). */
 import { fromDbTime, toNum, toStrOrNull } from "../_internal/values.ts";
-import { type AllQuery, batch, many, named, one, type Row, write } from "../sources/query.ts";
+import {
+  type AllQuery,
+  batch,
+  bigint,
+  jsonStrings,
+  limit,
+  many,
+  named,
+  one,
+  type Row,
+  sql,
+  text,
+  ts,
+  write,
+} from "../sources/query.ts";
 import type { ChatMessage } from "../types.ts";
 
 // LEFT JOIN: unlike gromozeka, a message whose author has no chat_users row is still returned.
@@ -37,27 +51,31 @@ export function mapMessage(r: Row, dataSource: string): ChatMessage {
  */
 const NEWEST_FIRST = "c.date DESC, length(c.message_id) DESC, c.message_id DESC";
 const OLDEST_FIRST = "c.date ASC, length(c.message_id) ASC, c.message_id ASC";
-/**
- * A filter that is given → a plain condition the index can range over; one that is not → a
- * constant true. Both keep the two placeholders of gromozeka's `(? IS NULL OR col > ?)`, which
- * matches the same rows but hides the range from the planner (a scan of the whole chat for a
- * `since`, or for the rows newer than a `till`). Each variant equals that expression for the
- * values it is chosen for, so results are the same.
- */
-const given = (present: boolean, token: string, condition: string) =>
-  present ? `(${token} IS NOT NULL AND ${condition})` : `(${token} IS NULL AND ${token} IS NULL)`;
+
+/** What getChatMessagesSince filters by; null = not given, limit −1 = none. */
+export type SinceParams = {
+  chatId: number;
+  since: string | null;
+  till: string | null;
+  threadId: number | null;
+  /** A JSON array of categories (an empty one matches nothing). */
+  categories: string | null;
+  limit: number;
+};
 
 /**
- * One `since` statement per combination of since/till/thread. PostgreSQL binds the JSON as
- * text and casts it (Bun would encode a string bound to a jsonb parameter as a JSON string);
- * see QUERY_DIALECT.
+ * One `since` statement per combination of since/till/thread: a filter that is given is a
+ * plain condition the index can range over, one that is not is left out. gromozeka's one
+ * statement, `(? IS NULL OR col > ?)`, matches the same rows but hides the range from the
+ * planner (a scan of the whole chat for a `since`, or for the rows newer than a `till`).
  */
-function sinceQuery(since: boolean, till: boolean, thread: boolean): AllQuery<ChatMessage[]> {
+function sinceQuery(since: boolean, till: boolean, thread: boolean) {
   const query = many(
-    `${SELECT} WHERE c.chat_id = ? AND ${given(since, "{?ts}", "c.date > {?ts}")}
-     AND ${given(till, "{?ts}", "c.date < {?ts}")} AND ${given(thread, "{?id}", "c.thread_id = {?id}")}
-     AND ({?text} IS NULL OR c.message_category IN {?json_strings})
-     ORDER BY ${NEWEST_FIRST} LIMIT {?limit}`,
+    (p: SinceParams) => sql`${SELECT} WHERE c.chat_id = ${p.chatId}
+     ${since ? sql`AND c.date > ${ts(p.since)}` : ""} ${till ? sql`AND c.date < ${ts(p.till)}` : ""}
+     ${thread ? sql`AND c.thread_id = ${bigint(p.threadId)}` : ""}
+     AND (${text(p.categories)} IS NULL OR c.message_category IN ${jsonStrings(p.categories)})
+     ORDER BY ${NEWEST_FIRST} LIMIT ${limit(p.limit)}`,
     mapMessage,
   );
   const filters = [since && "since", till && "till", thread && "thread"].filter(Boolean);
@@ -66,59 +84,83 @@ function sinceQuery(since: boolean, till: boolean, thread: boolean): AllQuery<Ch
 }
 const SINCE = Array.from({ length: 8 }, (_, k) => sinceQuery(!!(k & 1), !!(k & 2), !!(k & 4)));
 
+/** saveChatMessage's values: the row, plus `now` and the message's `day` for the stats. */
+export type SaveParams = {
+  chatId: number;
+  messageId: string;
+  date: string;
+  userId: number;
+  replyId: string | null;
+  threadId: number;
+  rootMessageId: string | null;
+  text: string;
+  type: string;
+  category: string;
+  quote: string | null;
+  mediaId: string | null;
+  now: string;
+  day: string;
+};
+
+type Key = { chatId: number; messageId: string };
+
 export const messages = named("messages", {
-  byId: one(`${SELECT} WHERE c.chat_id = ? AND c.message_id = ? LIMIT 1`, mapMessage),
+  byId: one(
+    (p: Key) =>
+      sql`${SELECT} WHERE c.chat_id = ${p.chatId} AND c.message_id = ${p.messageId} LIMIT 1`,
+    mapMessage,
+  ),
   byUser: many(
-    `${SELECT} WHERE c.chat_id = ? AND c.user_id = ? ORDER BY ${NEWEST_FIRST} LIMIT ?`,
+    (p: { chatId: number; userId: number; limit: number }) =>
+      sql`${SELECT} WHERE c.chat_id = ${p.chatId} AND c.user_id = ${p.userId}
+      ORDER BY ${NEWEST_FIRST} LIMIT ${p.limit}`,
     mapMessage,
   ),
-  /** params: chatId, rootMessageId, thread×2. */
   byRoot: many(
-    `${SELECT} WHERE c.chat_id = ? AND c.root_message_id = ? AND ({?id} IS NULL OR c.thread_id = {?id})
-     ORDER BY ${OLDEST_FIRST}`,
+    (p: { chatId: number; rootMessageId: string; threadId: number | null }) =>
+      sql`${SELECT} WHERE c.chat_id = ${p.chatId} AND c.root_message_id = ${p.rootMessageId}
+      AND (${bigint(p.threadId)} IS NULL OR c.thread_id = ${bigint(p.threadId)})
+      ORDER BY ${OLDEST_FIRST}`,
     mapMessage,
   ),
-  /**
-   * The variant for the filters given (see {@link sinceQuery}). params: chatId, since×2,
-   * till×2, thread×2, categories-json×2, limit (−1 = none).
-   */
+  /** The variant for the filters given (see {@link sinceQuery}). */
   since: (since: boolean, till: boolean, thread: boolean) =>
-    SINCE[Number(since) | (Number(till) << 1) | (Number(thread) << 2)] as AllQuery<ChatMessage[]>,
+    SINCE[Number(since) | (Number(till) << 1) | (Number(thread) << 2)] as AllQuery<
+      ChatMessage[],
+      SinceParams
+    >,
   setCategory: write(
-    "UPDATE chat_messages SET message_category = ? WHERE chat_id = ? AND message_id = ?",
+    (p: Key & { category: string }) =>
+      sql`UPDATE chat_messages SET message_category = ${p.category}
+      WHERE chat_id = ${p.chatId} AND message_id = ${p.messageId}`,
   ),
   /**
    * One transaction: the insert (a duplicate (chat_id, message_id) resolves false and stops
    * here), then the author's message counter and the daily per-chat and per-user stats.
-   * params: chatId, messageId, date, userId, replyId, threadId, rootMessageId, text, type,
-   * category, quote, mediaId, now, day.
    */
   save: batch([
-    {
-      query:
-        write(`INSERT INTO chat_messages (chat_id, message_id, date, user_id, reply_id, thread_id,
-        root_message_id, message_text, message_type, message_category, quote_text, media_id, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
-      params: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
-    },
-    {
-      query: write(
-        "UPDATE chat_users SET messages_count = messages_count + 1, updated_at = ? WHERE chat_id = ? AND user_id = ?",
-      ),
-      params: [12, 0, 3],
-    },
-    {
-      query: write(`INSERT INTO chat_stats (chat_id, date, messages_count, created_at, updated_at)
-        VALUES (?, ?, 1, ?, ?) ON CONFLICT (chat_id, date)
-        DO UPDATE SET messages_count = chat_stats.messages_count + 1, updated_at = excluded.updated_at`),
-      params: [0, 13, 12, 12],
-    },
-    {
-      query:
-        write(`INSERT INTO chat_user_stats (chat_id, user_id, date, messages_count, created_at, updated_at)
-        VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (chat_id, user_id, date)
-        DO UPDATE SET messages_count = chat_user_stats.messages_count + 1, updated_at = excluded.updated_at`),
-      params: [0, 3, 13, 12, 12],
-    },
+    write(
+      (p: SaveParams) => sql`INSERT INTO chat_messages (chat_id, message_id, date, user_id,
+      reply_id, thread_id, root_message_id, message_text, message_type, message_category,
+      quote_text, media_id, created_at)
+      VALUES (${p.chatId}, ${p.messageId}, ${p.date}, ${p.userId}, ${p.replyId}, ${p.threadId},
+      ${p.rootMessageId}, ${p.text}, ${p.type}, ${p.category}, ${p.quote}, ${p.mediaId}, ${p.now})
+      ON CONFLICT DO NOTHING`,
+    ),
+    write(
+      (p: SaveParams) => sql`UPDATE chat_users SET messages_count = messages_count + 1,
+      updated_at = ${p.now} WHERE chat_id = ${p.chatId} AND user_id = ${p.userId}`,
+    ),
+    write(
+      (p: SaveParams) => sql`INSERT INTO chat_stats (chat_id, date, messages_count, created_at,
+      updated_at) VALUES (${p.chatId}, ${p.day}, 1, ${p.now}, ${p.now}) ON CONFLICT (chat_id, date)
+      DO UPDATE SET messages_count = chat_stats.messages_count + 1, updated_at = excluded.updated_at`,
+    ),
+    write(
+      (p: SaveParams) => sql`INSERT INTO chat_user_stats (chat_id, user_id, date, messages_count,
+      created_at, updated_at) VALUES (${p.chatId}, ${p.userId}, ${p.day}, 1, ${p.now}, ${p.now})
+      ON CONFLICT (chat_id, user_id, date)
+      DO UPDATE SET messages_count = chat_user_stats.messages_count + 1, updated_at = excluded.updated_at`,
+    ),
   ]),
 });

@@ -1,5 +1,5 @@
 /** Key → value tables: settings (global), chat_settings, user_data. True upserts keep created_at. */
-import { fold, named, one, type Row, write } from "../sources/query.ts";
+import { fold, named, one, type Row, sql, write } from "../sources/query.ts";
 
 /** Rows of (k, v) → a plain record. */
 const toRecord = (rows: Row[]) => {
@@ -9,39 +9,70 @@ const toRecord = (rows: Row[]) => {
 };
 const value = (r: Row) => r.v as string | null;
 
-/** A true upsert on `table` (never INSERT OR REPLACE, which resets created_at). */
-const upsert = (table: string, keyCols: string[], valueCol: string) =>
-  write(`INSERT INTO ${table} (${keyCols.join(", ")}, ${valueCol}, created_at, updated_at)
-    VALUES (${keyCols.map(() => "?").join(", ")}, ?, ?, ?) ON CONFLICT (${keyCols.join(", ")})
-    DO UPDATE SET ${valueCol} = excluded.${valueCol}, updated_at = excluded.updated_at`);
+type Stamp = { now: string };
+type ChatKey = { chatId: number; key: string };
+type UserChat = { userId: number; chatId: number };
 
 export const settings = named("settings", {
   /** The row, so a stored NULL (`{ value: null }`) differs from no row (null). */
-  get: one("SELECT value AS v FROM settings WHERE key = ?", (r) => ({ value: value(r) })),
+  get: one(
+    (p: { key: string }) => sql`SELECT value AS v FROM settings WHERE key = ${p.key}`,
+    (r) => ({ value: value(r) }),
+  ),
   all: fold("SELECT key AS k, value AS v FROM settings ORDER BY key", toRecord),
-  /** params: key, value, now, now. */
-  set: upsert("settings", ["key"], "value"),
+  /** A true upsert (never INSERT OR REPLACE, which resets created_at); so are the others. */
+  set: write(
+    (p: { key: string; value: string } & Stamp) =>
+      sql`INSERT INTO settings (key, value, created_at, updated_at)
+      VALUES (${p.key}, ${p.value}, ${p.now}, ${p.now}) ON CONFLICT (key)
+      DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+  ),
 });
 
 export const chatSettings = named("chatSettings", {
-  get: one("SELECT value AS v FROM chat_settings WHERE chat_id = ? AND key = ?", value),
+  get: one(
+    (p: ChatKey) =>
+      sql`SELECT value AS v FROM chat_settings WHERE chat_id = ${p.chatId} AND key = ${p.key}`,
+    value,
+  ),
   all: fold(
-    "SELECT key AS k, value AS v FROM chat_settings WHERE chat_id = ? ORDER BY key",
+    (p: { chatId: number }) =>
+      sql`SELECT key AS k, value AS v FROM chat_settings WHERE chat_id = ${p.chatId} ORDER BY key`,
     toRecord,
   ),
-  /** params: chat, key, value, now, now. */
-  set: upsert("chat_settings", ["chat_id", "key"], "value"),
-  unset: write("DELETE FROM chat_settings WHERE chat_id = ? AND key = ?"),
-  clear: write("DELETE FROM chat_settings WHERE chat_id = ?"),
+  set: write(
+    (p: ChatKey & { value: string } & Stamp) =>
+      sql`INSERT INTO chat_settings (chat_id, key, value, created_at, updated_at)
+      VALUES (${p.chatId}, ${p.key}, ${p.value}, ${p.now}, ${p.now}) ON CONFLICT (chat_id, key)
+      DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+  ),
+  unset: write(
+    (p: ChatKey) => sql`DELETE FROM chat_settings WHERE chat_id = ${p.chatId} AND key = ${p.key}`,
+  ),
+  clear: write(
+    (p: { chatId: number }) => sql`DELETE FROM chat_settings WHERE chat_id = ${p.chatId}`,
+  ),
 });
 
 export const userData = named("userData", {
   all: fold(
-    "SELECT key AS k, data AS v FROM user_data WHERE user_id = ? AND chat_id = ? ORDER BY key",
+    (p: UserChat) => sql`SELECT key AS k, data AS v FROM user_data
+    WHERE user_id = ${p.userId} AND chat_id = ${p.chatId} ORDER BY key`,
     toRecord,
   ),
-  /** params: user, chat, key, data, now, now. */
-  set: upsert("user_data", ["user_id", "chat_id", "key"], "data"),
-  delete: write("DELETE FROM user_data WHERE user_id = ? AND chat_id = ? AND key = ?"),
-  clear: write("DELETE FROM user_data WHERE user_id = ? AND chat_id = ?"),
+  set: write(
+    (p: UserChat & { key: string; data: string } & Stamp) =>
+      sql`INSERT INTO user_data (user_id, chat_id, key, data, created_at, updated_at)
+      VALUES (${p.userId}, ${p.chatId}, ${p.key}, ${p.data}, ${p.now}, ${p.now})
+      ON CONFLICT (user_id, chat_id, key) DO UPDATE SET data = excluded.data,
+      updated_at = excluded.updated_at`,
+  ),
+  delete: write(
+    (p: UserChat & { key: string }) => sql`DELETE FROM user_data
+    WHERE user_id = ${p.userId} AND chat_id = ${p.chatId} AND key = ${p.key}`,
+  ),
+  clear: write(
+    (p: UserChat) =>
+      sql`DELETE FROM user_data WHERE user_id = ${p.userId} AND chat_id = ${p.chatId}`,
+  ),
 });

@@ -1,6 +1,6 @@
 /** spam_messages and ham_messages: the same shape, so one set of queries per table. */
 import { fromDbTime, toNum } from "../_internal/values.ts";
-import { many, named, type Row, write } from "../sources/query.ts";
+import { many, named, type Row, sql, write } from "../sources/query.ts";
 import type { SpamMessage } from "../types.ts";
 
 export function mapSpam(r: Row, dataSource: string): SpamMessage {
@@ -17,25 +17,46 @@ export function mapSpam(r: Row, dataSource: string): SpamMessage {
   };
 }
 
+/** addSpamMessage / addHamMessage's row. */
+export type SpamParams = {
+  chatId: number;
+  userId: number;
+  messageId: string;
+  text: string;
+  reason: string;
+  score: number;
+  now: string;
+};
+type Member = { chatId: number; userId: number };
+
 function spamTable(table: "spam_messages" | "ham_messages") {
   const select = `SELECT chat_id, user_id, message_id, text, reason, score, created_at, updated_at FROM ${table}`;
   return named(table === "spam_messages" ? "spam" : "ham", {
     /** Insert-only: a duplicate (chat, user, message) resolves false. */
-    add: write(`INSERT INTO ${table} (chat_id, user_id, message_id, text, reason, score, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+    add: write(
+      (p: SpamParams) => sql`INSERT INTO ${table} (chat_id, user_id, message_id, text, reason,
+      score, created_at, updated_at) VALUES (${p.chatId}, ${p.userId}, ${p.messageId}, ${p.text},
+      ${p.reason}, ${p.score}, ${p.now}, ${p.now}) ON CONFLICT DO NOTHING`,
+    ),
     byText: many(
-      `${select} WHERE text = ? ORDER BY created_at, chat_id, user_id, message_id`,
+      (p: { text: string }) =>
+        sql`${select} WHERE text = ${p.text} ORDER BY created_at, chat_id, user_id, message_id`,
       mapSpam,
     ),
     byUser: many(
-      `${select} WHERE chat_id = ? AND user_id = ? ORDER BY created_at, message_id`,
+      (p: Member) => sql`${select} WHERE chat_id = ${p.chatId} AND user_id = ${p.userId}
+      ORDER BY created_at, message_id`,
       mapSpam,
     ),
     recent: many(
-      `${select} ORDER BY created_at DESC, chat_id, user_id, message_id LIMIT ?`,
+      (p: { limit: number }) =>
+        sql`${select} ORDER BY created_at DESC, chat_id, user_id, message_id LIMIT ${p.limit}`,
       mapSpam,
     ),
-    deleteByUser: write(`DELETE FROM ${table} WHERE chat_id = ? AND user_id = ?`),
+    deleteByUser: write(
+      (p: Member) =>
+        sql`DELETE FROM ${table} WHERE chat_id = ${p.chatId} AND user_id = ${p.userId}`,
+    ),
   });
 }
 

@@ -1,6 +1,6 @@
 /** chat_summarization_cache, keyed by gromozeka's CSID. */
 import { fromDbTime, toNum, toNumOrNull } from "../_internal/values.ts";
-import { named, one, type Row, write } from "../sources/query.ts";
+import { named, one, type Row, sql, write } from "../sources/query.ts";
 import type { ChatSummarization } from "../types.ts";
 
 /**
@@ -37,13 +37,26 @@ export function mapSummary(r: Row, dataSource: string): ChatSummarization {
 
 export const summaries = named("summaries", {
   get: one(
-    `SELECT csid, chat_id, topic_id, first_message_id, last_message_id, prompt, summary, created_at, updated_at
-     FROM chat_summarization_cache WHERE csid = ?`,
+    (p: { csid: string }) =>
+      sql`SELECT csid, chat_id, topic_id, first_message_id, last_message_id, prompt, summary,
+      created_at, updated_at FROM chat_summarization_cache WHERE csid = ${p.csid}`,
     mapSummary,
   ),
-  /** On conflict only the summary changes, as gromozeka. params: csid, chat, topic, first, last, prompt, summary, now, now. */
-  upsert:
-    write(`INSERT INTO chat_summarization_cache (csid, chat_id, topic_id, first_message_id, last_message_id,
-    prompt, summary, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (csid) DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at`),
+  /** On conflict only the summary changes, as gromozeka. */
+  upsert: write(
+    (p: {
+      csid: string;
+      chatId: number;
+      topicId: number | null;
+      first: string;
+      last: string;
+      prompt: string;
+      summary: string;
+      now: string;
+    }) => sql`INSERT INTO chat_summarization_cache (csid, chat_id, topic_id, first_message_id,
+    last_message_id, prompt, summary, created_at, updated_at)
+    VALUES (${p.csid}, ${p.chatId}, ${p.topicId}, ${p.first}, ${p.last}, ${p.prompt}, ${p.summary},
+    ${p.now}, ${p.now})
+    ON CONFLICT (csid) DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at`,
+  ),
 });

@@ -1,6 +1,6 @@
 /** delayed_tasks (default source only). */
 import { fromDbTime, toBool, toNum } from "../_internal/values.ts";
-import { many, named, type Row, write } from "../sources/query.ts";
+import { many, named, type Row, sql, write } from "../sources/query.ts";
 import type { DelayedTask } from "../types.ts";
 
 export function mapTask(r: Row, dataSource: string): DelayedTask {
@@ -22,8 +22,15 @@ export const tasks = named("tasks", {
      WHERE is_done = FALSE ORDER BY delayed_ts, id`,
     mapTask,
   ),
-  /** Insert-only: a duplicate id resolves false. params: id, ts, function, kwargs, now, now. */
-  add: write(`INSERT INTO delayed_tasks (id, delayed_ts, function, kwargs, created_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
-  setDone: write("UPDATE delayed_tasks SET is_done = ?, updated_at = ? WHERE id = ?"),
+  /** Insert-only: a duplicate id resolves false. */
+  add: write(
+    (p: { id: string; delayedTs: number; function: string; kwargs: string; now: string }) =>
+      sql`INSERT INTO delayed_tasks (id, delayed_ts, function, kwargs, created_at, updated_at)
+      VALUES (${p.id}, ${p.delayedTs}, ${p.function}, ${p.kwargs}, ${p.now}, ${p.now})
+      ON CONFLICT DO NOTHING`,
+  ),
+  setDone: write(
+    (p: { id: string; isDone: boolean; now: string }) =>
+      sql`UPDATE delayed_tasks SET is_done = ${p.isDone}, updated_at = ${p.now} WHERE id = ${p.id}`,
+  ),
 });

@@ -1,6 +1,16 @@
 /** chat_users, and the cross-chat reads over chat_info ⋈ chat_users. */
 import { fromDbTime, toBool, toNum } from "../_internal/values.ts";
-import { type AllQuery, many, named, one, type Row, write } from "../sources/query.ts";
+import {
+  type AllQuery,
+  limit,
+  many,
+  named,
+  one,
+  type Row,
+  sql,
+  ts,
+  write,
+} from "../sources/query.ts";
 import type { ChatUser } from "../types.ts";
 import { CHAT_INFO_COLUMNS, mapChatInfo } from "./chats.ts";
 
@@ -23,11 +33,16 @@ export function mapChatUser(r: Row, dataSource: string): ChatUser {
   };
 }
 
+type Member = { chatId: number; userId: number };
+/** getChatUsers: `seenSince` null = any time. */
+export type ListParams = { chatId: number; seenSince: string | null; limit: number };
+
 /** One statement with and one without `seenSince`, so the index ranges over it (see messages.ts). */
 const LIST = [false, true].map((seen) => {
   const query = many(
-    `${SELECT} WHERE chat_id = ? AND ${seen ? "({?ts} IS NOT NULL AND updated_at > {?ts})" : "({?ts} IS NULL AND {?ts} IS NULL)"}
-     ORDER BY updated_at DESC, user_id LIMIT ?`,
+    (p: ListParams) => sql`${SELECT} WHERE chat_id = ${p.chatId}
+     ${seen ? sql`AND updated_at > ${ts(p.seenSince)}` : ""}
+     ORDER BY updated_at DESC, user_id LIMIT ${limit(p.limit)}`,
     mapChatUser,
   );
   query.name = seen ? "users.list[seenSince]" : "users.list";
@@ -35,30 +50,41 @@ const LIST = [false, true].map((seen) => {
 });
 
 export const users = named("users", {
-  get: one(`${SELECT} WHERE chat_id = ? AND user_id = ?`, mapChatUser),
-  // Exact, case-sensitive; the lowest user_id wins when several rows match (gromozeka: undefined).
-  byUsername: one(
-    `${SELECT} WHERE chat_id = ? AND username = ? ORDER BY user_id LIMIT 1`,
+  get: one(
+    (p: Member) => sql`${SELECT} WHERE chat_id = ${p.chatId} AND user_id = ${p.userId}`,
     mapChatUser,
   ),
-  /** params: chatId, seenSince×2, limit. */
-  list: (seenSince: boolean) => LIST[Number(seenSince)] as AllQuery<ChatUser[]>,
-  /** A true upsert: counters, metadata, spammer flag and created_at survive. params: chat, user, username, name, now. */
-  upsert:
-    write(`INSERT INTO chat_users (chat_id, user_id, username, full_name, created_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, user_id)
-    DO UPDATE SET username = excluded.username, full_name = excluded.full_name, updated_at = excluded.updated_at`),
+  // Exact, case-sensitive; the lowest user_id wins when several rows match (gromozeka: undefined).
+  byUsername: one(
+    (p: { chatId: number; username: string }) =>
+      sql`${SELECT} WHERE chat_id = ${p.chatId} AND username = ${p.username} ORDER BY user_id LIMIT 1`,
+    mapChatUser,
+  ),
+  list: (seenSince: boolean) => LIST[Number(seenSince)] as AllQuery<ChatUser[], ListParams>,
+  /** A true upsert: counters, metadata, spammer flag and created_at survive. */
+  upsert: write(
+    (p: Member & { username: string; fullName: string; now: string }) =>
+      sql`INSERT INTO chat_users (chat_id, user_id, username, full_name, created_at, updated_at)
+      VALUES (${p.chatId}, ${p.userId}, ${p.username}, ${p.fullName}, ${p.now}, ${p.now})
+      ON CONFLICT (chat_id, user_id) DO UPDATE SET username = excluded.username,
+      full_name = excluded.full_name, updated_at = excluded.updated_at`,
+  ),
   // gromozeka did not touch updated_at here; chatdb does, so "seen since" reflects the change.
   setSpammer: write(
-    "UPDATE chat_users SET is_spammer = ?, updated_at = ? WHERE chat_id = ? AND user_id = ?",
+    (p: Member & { isSpammer: boolean; now: string }) =>
+      sql`UPDATE chat_users SET is_spammer = ${p.isSpammer}, updated_at = ${p.now}
+      WHERE chat_id = ${p.chatId} AND user_id = ${p.userId}`,
   ),
   setMetadata: write(
-    "UPDATE chat_users SET metadata = ?, updated_at = ? WHERE chat_id = ? AND user_id = ?",
+    (p: Member & { metadata: string; now: string }) =>
+      sql`UPDATE chat_users SET metadata = ${p.metadata}, updated_at = ${p.now}
+      WHERE chat_id = ${p.chatId} AND user_id = ${p.userId}`,
   ),
   /** Chats the user is a member of, in this source. */
   chatsOf: many(
-    `SELECT ${CHAT_INFO_COLUMNS.map((c) => `ci.${c}`).join(", ")} FROM chat_info ci
-     JOIN chat_users cu ON cu.chat_id = ci.chat_id WHERE cu.user_id = ? ORDER BY ci.chat_id`,
+    (p: { userId: number }) => sql`SELECT ${CHAT_INFO_COLUMNS.map((c) => `ci.${c}`).join(", ")}
+     FROM chat_info ci JOIN chat_users cu ON cu.chat_id = ci.chat_id
+     WHERE cu.user_id = ${p.userId} ORDER BY ci.chat_id`,
     mapChatInfo,
   ),
 });

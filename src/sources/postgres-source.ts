@@ -12,9 +12,9 @@
  * as `failed`, once per outage; back to `ok` after that as `reopened`. Bun's pool reconnects
  * by itself, so "back" is simply the next call that gets an answer.
  *
- * Queries are the same data the SQLite source runs: `query.pg ?? query.sql`, with `?`
- * placeholders numbered `$1..$n` once per query object. Bun keeps the named prepared
- * statements per connection.
+ * Queries are the same data the SQLite source runs, in their PostgreSQL text (`query.pg`,
+ * `$1..$n`, compiled when the query was defined). Bun keeps the named prepared statements per
+ * connection.
  *
  * Every connection runs with `TimeZone = UTC`, so the naive `YYYY-MM-DD HH:MM:SS` text chatdb
  * binds means UTC, as on SQLite; a readonly source's connections also run with
@@ -33,7 +33,17 @@ import {
   readSchemaVersionPg,
   schemaGapsPg,
 } from "../schema/migrate-pg.ts";
-import type { BatchQuery, Params, Query, ResultOf, Row } from "./query.ts";
+import {
+  type BatchQuery,
+  bind,
+  type Params,
+  type ParamsOf,
+  type Query,
+  type ResultOf,
+  type Row,
+  runBatch,
+  type Value,
+} from "./query.ts";
 import type { Source, SourceHealth, SourceHooks, SourceInspection } from "./source.ts";
 import { SourceStatus } from "./status.ts";
 
@@ -57,8 +67,8 @@ export class PostgresSource implements Source {
   readonly #options: ConstructorParameters<typeof SQL>[0];
   /** Replaced pools still draining; close() waits for them. */
   readonly #retired = new Set<Promise<void>>();
-  /** Translated text per query object (`?` → `$n`), computed once. */
-  #texts = new WeakMap<object, string>();
+  /** Query objects whose text a readonly source has checked against TX_CONTROL. */
+  #checked = new WeakSet<object>();
   #opening: Promise<void> | null = null;
   /** While the server does not answer: its error, when to ask again, and whether a probe is out. */
   #outage: { error: DatabaseError; retryAt: number; backoffMs: number; probing: boolean } | null =
@@ -131,24 +141,22 @@ export class PostgresSource implements Source {
     this.#status.schemaVersion = this.migration.to;
   }
 
-  /** `query.pg ?? query.sql` with `?` placeholders numbered, cached per query object. */
-  #text(query: { sql: string; pg: string | undefined }): string {
-    let text = this.#texts.get(query);
-    if (text === undefined) {
-      text = numberPlaceholders(query.pg ?? query.sql);
-      if (this.config.readonly && TX_CONTROL.test(stripLiterals(text))) {
+  /** The query's PostgreSQL text; on a readonly source, checked once per query object. */
+  #text(query: { readonly pg: string }): string {
+    if (this.config.readonly && !this.#checked.has(query)) {
+      if (TX_CONTROL.test(stripLiterals(query.pg))) {
         throw new DatabaseError(
           "READONLY_SOURCE",
           `source ${this.name} is readonly: refused a statement that could change the transaction's access mode`,
           { source: this.name },
         );
       }
-      this.#texts.set(query, text);
+      this.#checked.add(query);
     }
-    return text;
+    return query.pg;
   }
 
-  async exec<Q extends Query>(query: Q, params: Params): Promise<ResultOf<Q>> {
+  async exec<Q extends Query>(query: Q, params: ParamsOf<Q>): Promise<ResultOf<Q>> {
     this.#assertOpen();
     // A server that is down is asked again after a short backoff, by one call at a time;
     // the calls in between are answered with its last error at once.
@@ -158,7 +166,7 @@ export class PostgresSource implements Source {
       outage.probing = true;
     }
     try {
-      return await this.#execNow(query, params);
+      return await this.#execNow(query, params as Params);
     } finally {
       if (outage !== null) outage.probing = false;
     }
@@ -203,33 +211,23 @@ export class PostgresSource implements Source {
     params: Params,
     seen: (text: string, rows: number) => void,
   ): Promise<unknown> {
-    const values = params as (string | number | boolean | null)[];
-    const send = async (on: SQL, q: Exclude<Query, BatchQuery>, args: typeof values) => {
+    const send = async (on: SQL, q: Exclude<Query, BatchQuery>, values: Value[]) => {
       const text = this.#text(q);
       seen(text, 0);
-      const result = (await on.unsafe(text, args)) as Row[] & { count: number };
+      const result = (await on.unsafe(text, values)) as Row[] & { count: number };
       seen(text, q.kind === "run" ? result.count : result.length);
       return result;
     };
     switch (query.kind) {
       case "get":
-        return query.finish((await send(pool, query, values))[0] ?? null, this.name);
+        return query.finish((await send(pool, query, bind(query, params)))[0] ?? null, this.name);
       case "all":
-        return query.finish(await send(pool, query, values), this.name);
+        return query.finish(await send(pool, query, bind(query, params)), this.name);
       case "run":
-        return (await send(pool, query, values)).count > 0;
+        return (await send(pool, query, bind(query, params))).count > 0;
       case "batch": {
-        // One transaction; the first step decides: no change (a duplicate) → false, rest skipped.
-        const steps = query.steps;
-        const batch = async (tx: SQL) => {
-          for (let i = 0; i < steps.length; i++) {
-            const step = steps[i] as (typeof steps)[number];
-            const args = step.params.map((k) => params[k] ?? null);
-            const changed = (await send(tx, step.query, args)).count > 0;
-            if (i === 0 && !changed) return false;
-          }
-          return true;
-        };
+        const batch = (tx: SQL) =>
+          runBatch(query, params, async (step, values) => (await send(tx, step, values)).count);
         return this.config.readonly ? pool.begin("read only", batch) : pool.begin(batch);
       }
     }
@@ -355,34 +353,6 @@ export class PostgresSource implements Source {
 function isWaitTimeout(e: unknown): boolean {
   const errno = (e as { errno?: string }).errno;
   return errno === "55P03" || errno === "57014";
-}
-
-/**
- * `?` → `$1..$n`, outside string literals, quoted identifiers and comments. `?` is never a
- * PostgreSQL operator in chatdb's queries (no jsonb `?`), so every other one is a placeholder.
- */
-export function numberPlaceholders(sql: string): string {
-  let out = "";
-  let n = 0;
-  for (let i = 0; i < sql.length; i++) {
-    const c = sql[i] as string;
-    if (c === "'" || c === '"') {
-      const end = sql.indexOf(c, i + 1);
-      const stop = end === -1 ? sql.length : end + 1;
-      out += sql.slice(i, stop);
-      i = stop - 1;
-    } else if (c === "-" && sql[i + 1] === "-") {
-      const end = sql.indexOf("\n", i);
-      const stop = end === -1 ? sql.length : end;
-      out += sql.slice(i, stop);
-      i = stop - 1;
-    } else if (c === "?") {
-      out += `$${++n}`;
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 /** A pool for `config`; a URL Bun's client rejects is CONFIG_INVALID (validation catches it first). */

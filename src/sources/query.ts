@@ -1,131 +1,297 @@
 /**
- * A query is data: its SQL (one text for both engines, rendered per dialect here), how to run
- * it, and how to turn rows into records. Repositories declare queries; sources run them with
- * their own cached prepared statements. One mapper per record type is shared by every query
- * that returns it.
+ * A query is data: its SQL with named, typed parameters, how to run it, and how to turn rows
+ * into records. Repositories declare queries; sources run them with their own cached prepared
+ * statements. One mapper per record type is shared by every query that returns it.
+ *
+ * A query's values live next to its placeholders: the parameters are declared where the SQL is,
+ * `one((p: { chatId: number }) => sql`… WHERE chat_id = ${p.chatId}`, map)`, and a call passes
+ * `{ chatId }`. The text is compiled once, at definition, into each dialect — SQLite `?1…?n`,
+ * PostgreSQL `$1…$n` with the casts it needs — plus the list of names: placeholder i takes
+ * `params[names[i - 1]]`, and a name used twice is one placeholder used twice. Nothing about the
+ * dialect is decided when the query runs.
  */
 
 /** A raw row as the engine returns it. */
 export type Row = Record<string, unknown>;
-/** Values bound to `?` placeholders, in order. */
-export type Params = readonly (string | number | boolean | null)[];
+/** One bound value. */
+export type Value = string | number | boolean | null;
+/** A call's parameters, by name; `undefined` binds as NULL. */
+export type Params = { readonly [name: string]: Value | undefined };
+/** The parameters of a query that takes none. */
+export type NoParams = Record<string, never>;
 
-interface Named {
+/**
+ * How each kind of parameter is written in each dialect, `?` standing for the placeholder
+ * (`?i` on SQLite, `$i` on PostgreSQL). A cast is for a parameter whose type PostgreSQL cannot
+ * infer (`$2::timestamptz IS NULL OR …`); SQLite needs none.
+ */
+export const QUERY_DIALECT = {
+  plain: { sqlite: "?", pg: "?" },
+  ts: { sqlite: "?", pg: "?::timestamptz" },
+  bigint: { sqlite: "?", pg: "?::bigint" },
+  text: { sqlite: "?", pg: "?::text" },
+  /** A row limit where −1 means none (SQLite's own rule; PostgreSQL: LIMIT NULL). */
+  limit: { sqlite: "?", pg: "NULLIF(?::bigint, -1)" },
+  /**
+   * The strings of a JSON array bound as text, as a subquery for `IN` (Bun would encode a
+   * string bound to a jsonb parameter as a JSON string, so PostgreSQL casts the text).
+   */
+  jsonStrings: {
+    sqlite: "(SELECT value FROM json_each(?))",
+    pg: "(SELECT jsonb_array_elements_text(?::text::jsonb))",
+  },
+} as const;
+type Cast = keyof typeof QUERY_DIALECT;
+
+const misuse = () => {
+  throw new TypeError("a query parameter or fragment used outside the sql tag");
+};
+
+/** `p.name` inside a query's definition: a reference to the parameter `name`. */
+class Param {
+  constructor(
+    readonly name: string,
+    readonly cast: Cast,
+  ) {}
+  /** A parameter spliced into a plain template string would become "[object Object]". */
+  toString = misuse;
+}
+
+/** SQL text with parameters in it, from the {@link sql} tag; fragments nest. */
+export class Sql {
+  constructor(readonly parts: readonly (string | Param)[]) {}
+  toString = misuse;
+}
+
+/**
+ * The tag for a query's text. `${p.name}` is a parameter, `${ts(p.name)}` (and the other casts)
+ * a typed one, `${fragment}` another `sql` fragment, `${"text"}` SQL text itself (column lists,
+ * table names: constants of the repository, never a value).
+ */
+export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
+  const parts: (string | Param)[] = [];
+  for (let i = 0; i < strings.length; i++) {
+    parts.push(strings[i] as string);
+    if (i === values.length) break;
+    const v = values[i];
+    if (typeof v === "string" || v instanceof Param) parts.push(v);
+    else if (v instanceof Sql) parts.push(...v.parts);
+    else throw new TypeError(`sql: \${${String(v)}} is neither SQL text nor a query parameter`);
+  }
+  return new Sql(parts);
+}
+
+const cast =
+  <T extends Value>(kind: Cast) =>
+  (value: T): Sql => {
+    if (!(value instanceof Param)) throw new TypeError(`${kind}(): expected a query parameter`);
+    return new Sql([new Param(value.name, kind)]);
+  };
+/** A timestamp (`YYYY-MM-DD HH:MM:SS[.mmm]` text, or null). */
+export const ts = cast<string | null>("ts");
+/** An integer (an id), or null. */
+export const bigint = cast<number | null>("bigint");
+/** A string, or null, where PostgreSQL needs to be told it is text (`$1 IS NULL`). */
+export const text = cast<string | null>("text");
+/** A row limit; −1 means none. */
+export const limit = cast<number>("limit");
+/** A JSON array of strings (text), as a subquery for `IN`. */
+export const jsonStrings = cast<string | null>("jsonStrings");
+
+/** What a definition's `p` is at run time: every property a reference to that parameter. */
+const REFS = new Proxy(
+  {},
+  { get: (_, name) => (typeof name === "string" ? new Param(name, "plain") : undefined) },
+);
+
+/** A query's text: SQL with no parameters, or a definition over its typed parameters. */
+export type Define<P> = string | ((p: P) => Sql);
+
+interface Compiled {
+  /** The SQLite text: `?i` is the value of `names[i - 1]`. */
+  readonly sql: string;
+  /** The PostgreSQL text: `$i`, cast where PostgreSQL cannot infer the type. */
+  readonly pg: string;
+  /** Each distinct parameter once, in order of first use. */
+  readonly names: readonly string[];
+}
+
+/** A definition → its text in both dialects plus its parameter names. Once, at definition. */
+export function compile<P>(define: Define<P>): Compiled {
+  const body = typeof define === "string" ? new Sql([define]) : define(REFS as P);
+  const names: string[] = [];
+  let sqlite = "";
+  let pg = "";
+  for (const part of body.parts) {
+    if (typeof part === "string") {
+      // a bare `?` would be a positional value out of step with the names
+      if (part.includes("?")) throw new TypeError(`sql: a bare ? in ${JSON.stringify(part)}`);
+      sqlite += part;
+      pg += part;
+      continue;
+    }
+    let i = names.indexOf(part.name) + 1;
+    if (i === 0) i = names.push(part.name);
+    const dialect = QUERY_DIALECT[part.cast];
+    sqlite += dialect.sqlite.replace("?", `?${i}`);
+    pg += dialect.pg.replace("?", `$${i}`);
+  }
+  return { sql: sqlite, pg, names };
+}
+
+/** The values of a query's placeholders, in order: `names.map((n) => params[n] ?? null)`. */
+export function bind(query: { readonly names: readonly string[] }, params: Params): Value[] {
+  const names = query.names;
+  const values: Value[] = [];
+  for (let i = 0; i < names.length; i++) values.push(params[names[i] as string] ?? null);
+  return values;
+}
+
+/** Type only: carries a query's parameters type (never set at run time). */
+declare const PARAMS: unique symbol;
+
+interface Named<P> {
   /**
    * `repository.key` ("messages.since"), stamped by {@link named}: what `slowQuery` events
    * report as `method`. One name per SQL statement (what an index or a plan fixes); a wrapper
    * method that picks among several statements shows which one was slow.
    */
   name?: string;
+  /** A function of P, so a query taking fewer parameters fits where more are passed. */
+  readonly [PARAMS]?: (params: P) => void;
 }
 
-interface Base extends Named {
-  /** The SQLite text, `?` placeholders. */
-  readonly sql: string;
-  /** The PostgreSQL text when it differs; `?` placeholders are numbered by the Postgres source. */
-  readonly pg: string | undefined;
-}
+interface Base<P> extends Named<P>, Compiled {}
 
 /** One row → a record, or null when nothing matched. */
-export interface GetQuery<R> extends Base {
+export interface GetQuery<R, P = NoParams> extends Base<P> {
   readonly kind: "get";
   readonly finish: (row: Row | null, source: string) => R;
 }
 /** All rows → a result. */
-export interface AllQuery<R> extends Base {
+export interface AllQuery<R, P = NoParams> extends Base<P> {
   readonly kind: "all";
   readonly finish: (rows: Row[], source: string) => R;
 }
 /** A write; resolves true when at least one row was inserted, changed or deleted. */
-export interface RunQuery extends Base {
+export interface RunQuery<P = NoParams> extends Base<P> {
   readonly kind: "run";
 }
 /**
- * Several writes in one transaction. The first decides the result: when it changes
- * nothing (a duplicate insert), the rest are skipped and the result is false.
+ * Several writes in one transaction, all bound from the call's one params object (each step
+ * takes the names it uses). The first decides the result: see {@link runBatch}.
  */
-export interface BatchQuery extends Named {
+export interface BatchQuery<P = NoParams> extends Named<P> {
   readonly kind: "batch";
-  /** Each step's parameters are picked, by index, from the call's parameters. */
-  readonly steps: readonly { readonly query: RunQuery; readonly params: readonly number[] }[];
+  readonly steps: readonly RunQuery<P>[];
 }
 
-export type Query<R = unknown> = GetQuery<R> | AllQuery<R> | RunQuery | BatchQuery;
+// biome-ignore lint/suspicious/noExplicitAny: whatever its parameters
+type AnyParams = any;
+export type Query<R = unknown, P = AnyParams> =
+  | GetQuery<R, P>
+  | AllQuery<R, P>
+  | RunQuery<P>
+  | BatchQuery<P>;
 /** What running a query resolves to. */
 export type ResultOf<Q> =
-  Q extends GetQuery<infer R> ? R : Q extends AllQuery<infer R> ? R : boolean;
-
-/**
- * The only places the dialects differ in chatdb's queries, as tokens in the one SQL text.
- * A typed placeholder is a `?` whose type PostgreSQL cannot infer (`{?ts} IS NULL OR …`);
- * SQLite needs no cast. Every token holds exactly one `?`, so parameters line up on both.
- */
-export const QUERY_DIALECT = {
-  "{?ts}": { sqlite: "?", pg: "?::timestamptz" },
-  "{?id}": { sqlite: "?", pg: "?::bigint" },
-  "{?text}": { sqlite: "?", pg: "?::text" },
-  /** A row limit where −1 means none (SQLite's own rule; PostgreSQL: LIMIT NULL). */
-  "{?limit}": { sqlite: "?", pg: "NULLIF(?::bigint, -1)" },
-  /** The strings of a JSON array bound as text, as a subquery for `IN`. */
-  "{?json_strings}": {
-    sqlite: "(SELECT value FROM json_each(?))",
-    pg: "(SELECT jsonb_array_elements_text(?::text::jsonb))",
-  },
-} as const;
-
-type Dialect = "sqlite" | "pg";
-const TOKENS = new RegExp(
-  Object.keys(QUERY_DIALECT)
-    .map((t) => t.replace(/[{}?]/g, "\\$&"))
-    .join("|"),
-  "g",
-);
-
-/** One SQL text (with {@link QUERY_DIALECT} tokens) in one dialect. */
-export function renderSql(text: string, dialect: Dialect): string {
-  return text.replace(TOKENS, (t) => QUERY_DIALECT[t as keyof typeof QUERY_DIALECT][dialect]);
-}
-
-const split = (text: string) => {
-  const sql = renderSql(text, "sqlite");
-  const pg = renderSql(text, "pg");
-  return { sql, pg: pg === sql ? undefined : pg };
-};
+  Q extends GetQuery<infer R, AnyParams> ? R : Q extends AllQuery<infer R, AnyParams> ? R : boolean;
+/** The params object a call of the query passes. */
+export type ParamsOf<Q> = Q extends { readonly [PARAMS]?: (params: infer P) => void } ? P : never;
 
 /** A query returning one mapped record or null. */
-export function one<T>(sql: string, map: (row: Row, source: string) => T): GetQuery<T | null> {
+export function one<T, P extends Params = NoParams>(
+  define: Define<P>,
+  map: (row: Row, source: string) => T,
+): GetQuery<T | null, P> {
   return {
     kind: "get",
-    ...split(sql),
+    ...compile(define),
     finish: (row, source) => (row === null ? null : map(row, source)),
   };
 }
 
 /** A query returning every row mapped. */
-export function many<T>(sql: string, map: (row: Row, source: string) => T): AllQuery<T[]> {
-  return { kind: "all", ...split(sql), finish: (rows, source) => rows.map((r) => map(r, source)) };
+export function many<T, P extends Params = NoParams>(
+  define: Define<P>,
+  map: (row: Row, source: string) => T,
+): AllQuery<T[], P> {
+  return {
+    kind: "all",
+    ...compile(define),
+    finish: (rows, source) => rows.map((r) => map(r, source)),
+  };
 }
 
 /** A query returning rows folded into one value (a key → value map, a single column...). */
-export function fold<T>(sql: string, finish: (rows: Row[], source: string) => T): AllQuery<T> {
-  return { kind: "all", ...split(sql), finish };
+export function fold<T, P extends Params = NoParams>(
+  define: Define<P>,
+  finish: (rows: Row[], source: string) => T,
+): AllQuery<T, P> {
+  return { kind: "all", ...compile(define), finish };
 }
 
 /** A single-statement write. */
-export function write(sql: string): RunQuery {
-  return { kind: "run", ...split(sql) };
+export function write<P extends Params = NoParams>(define: Define<P>): RunQuery<P> {
+  return { kind: "run", ...compile(define) };
 }
 
-/** Several writes in one transaction; the first one decides the result. */
-export function batch(steps: BatchQuery["steps"]): BatchQuery {
+/** A union of params types → one type with all of them (what a batch's call passes). */
+type All<U> = (U extends unknown ? (u: U) => void : never) extends (all: infer I) => void
+  ? I
+  : never;
+
+/**
+ * Several writes in one transaction over one params object (every step's parameters
+ * together); the first one decides the result.
+ */
+export function batch<S extends readonly RunQuery<AnyParams>[]>(
+  steps: S,
+): BatchQuery<All<ParamsOf<S[number]>>> {
   return { kind: "batch", steps };
+}
+
+/**
+ * The batch rule, for every engine: the steps run in order, inside the engine's transaction,
+ * each bound from the one params object; the first decides — when it changes nothing (a
+ * duplicate insert) the rest are skipped and the result is false. `runStep` runs one statement
+ * and returns its change count: synchronously (SQLite) or as a promise (PostgreSQL).
+ */
+export function runBatch(
+  query: BatchQuery,
+  params: Params,
+  runStep: (step: RunQuery, values: Value[]) => number,
+): boolean;
+export function runBatch(
+  query: BatchQuery,
+  params: Params,
+  runStep: (step: RunQuery, values: Value[]) => Promise<number>,
+): Promise<boolean>;
+export function runBatch(
+  query: BatchQuery,
+  params: Params,
+  runStep: (step: RunQuery, values: Value[]) => number | Promise<number>,
+): boolean | Promise<boolean> {
+  const steps = query.steps;
+  const from = (first: number): boolean | Promise<boolean> => {
+    for (let i = first; i < steps.length; i++) {
+      const step = steps[i] as RunQuery;
+      const changes = runStep(step, bind(step, params));
+      if (typeof changes !== "number") {
+        return changes.then((n) => (i === 0 && n === 0 ? false : from(i + 1)));
+      }
+      if (i === 0 && changes === 0) return false;
+    }
+    return true;
+  };
+  return from(0);
 }
 
 /** Names every query of a repository `repository.key` (nested lists: `repository.key.n`). */
 export function named<T extends object>(repository: string, queries: T): T {
   for (const [key, value] of Object.entries(queries)) {
     if (value !== null && typeof value === "object" && "kind" in value) {
-      (value as Named).name ??= `${repository}.${key}`;
+      (value as { name?: string }).name ??= `${repository}.${key}`;
     }
   }
   return queries;

@@ -2,7 +2,7 @@
 import type { SourceConfig } from "../config/types.ts";
 import type { DatabaseError } from "../errors.ts";
 import type { IndexReport, UnindexedTable } from "../schema/indexes.ts";
-import type { Params, Query, ResultOf } from "./query.ts";
+import type { ParamsOf, Query, ResultOf } from "./query.ts";
 
 /**
  * `ok`: answering. `degraded`: answering, with a schema that lacks something (see reason).
@@ -67,8 +67,11 @@ export interface SourceInspection {
 export interface Source {
   readonly name: string;
   readonly config: SourceConfig;
-  /** Runs one query as one atomic unit. SQLite returns synchronously; Postgres a promise. */
-  exec<Q extends Query>(query: Q, params: Params): ResultOf<Q> | Promise<ResultOf<Q>>;
+  /**
+   * Runs one query as one atomic unit, its placeholders bound from `params` by name. SQLite
+   * returns synchronously; Postgres a promise.
+   */
+  exec<Q extends Query>(query: Q, params: ParamsOf<Q>): ResultOf<Q> | Promise<ResultOf<Q>>;
   health(): SourceHealth;
   /**
    * Waits for the source's open to end, then reports its health and counts the rows of

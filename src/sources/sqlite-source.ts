@@ -38,7 +38,15 @@ import {
   schemaGaps,
 } from "../schema/migrate.ts";
 import { LATEST_VERSION, migrationRules } from "../schema/migrations.ts";
-import type { Params, Query, ResultOf, Row } from "./query.ts";
+import {
+  bind,
+  type Params,
+  type ParamsOf,
+  type Query,
+  type ResultOf,
+  type Row,
+  runBatch,
+} from "./query.ts";
 import type { Source, SourceHealth, SourceHooks, SourceInspection } from "./source.ts";
 import {
   assertRegularFile,
@@ -49,6 +57,7 @@ import {
   openImmutable,
   statFile,
 } from "./sqlite-file.ts";
+
 import { SourceStatus } from "./status.ts";
 
 /** What {@link SqliteSource.check} found. */
@@ -331,15 +340,15 @@ export class SqliteSource implements Source {
     );
   }
 
-  #statement(query: object, sql: string): Statement {
+  #statement(query: { readonly sql: string }): Statement {
     let st = this.#statements.get(query);
     if (st === undefined) {
       const db = this.#connection();
       try {
-        st = db.prepare(sql);
+        st = db.prepare(query.sql);
       } catch (e) {
         if (isBusy(e)) throw e;
-        throw diagnoseMismatch(db, this.name, sql, e) ?? this.#wrap(e, "prepare");
+        throw diagnoseMismatch(db, this.name, query.sql, e) ?? this.#wrap(e, "prepare");
       }
       this.#statements.set(query, st);
     }
@@ -351,16 +360,16 @@ export class SqliteSource implements Source {
    * process holds a lock, or earlier calls wait for one) queued and retried off the thread
    * until `timeout`, then SOURCE_UNAVAILABLE.
    */
-  exec<Q extends Query>(query: Q, params: Params): ResultOf<Q> | Promise<ResultOf<Q>> {
+  exec<Q extends Query>(query: Q, params: ParamsOf<Q>): ResultOf<Q> | Promise<ResultOf<Q>> {
     // the uncontended path: no closures, one comparison more than a bare statement
     let tried = false;
     if (this.#queue.idle) {
-      const result = this.#attempt(query, params);
+      const result = this.#attempt(query, params as Params);
       if (result !== LOCKED) return result;
       tried = true;
     }
     return this.#queue.wait(
-      () => this.#attempt(query, params),
+      () => this.#attempt(query, params as Params),
       this.#timeoutMs,
       () => this.#lockTimeout(),
       tried,
@@ -381,8 +390,7 @@ export class SqliteSource implements Source {
         return this.#retryAfterCorruption(query, params, e);
       }
       // A statement prepared before another connection changed the schema fails here, not at prepare.
-      const sql =
-        query.kind === "batch" ? query.steps.map((s) => s.query.sql).join(";") : query.sql;
+      const sql = query.kind === "batch" ? query.steps.map((s) => s.sql).join(";") : query.sql;
       throw (this.#db && diagnoseMismatch(this.#db, this.name, sql, e)) || this.#wrap(e, "query");
     }
   }
@@ -465,34 +473,33 @@ export class SqliteSource implements Source {
   #run(query: Query, params: Params): unknown {
     switch (query.kind) {
       case "get": {
-        const row = (this.#statement(query, query.sql).get(params as never) as Row | null) ?? null;
+        const row =
+          (this.#statement(query).get(bind(query, params) as never) as Row | null) ?? null;
         this.#rows = row === null ? 0 : 1;
         return query.finish(row, this.name);
       }
       case "all": {
-        const rows = this.#statement(query, query.sql).all(params as never) as Row[];
+        const rows = this.#statement(query).all(bind(query, params) as never) as Row[];
         this.#rows = rows.length;
         return query.finish(rows, this.name);
       }
       case "run": {
-        this.#rows = this.#statement(query, query.sql).run(params as never).changes;
+        this.#rows = this.#statement(query).run(bind(query, params) as never).changes;
         return this.#rows > 0;
       }
       case "batch": {
-        const steps = query.steps.map((s) => this.#statement(s.query, s.query.sql));
+        // prepared before BEGIN: a statement that fails to prepare fails before any step ran
+        for (const step of query.steps) this.#statement(step);
         const db = this.#connection();
         // IMMEDIATE: a lock held elsewhere is met at BEGIN, before any step ran
         db.run("BEGIN IMMEDIATE");
         try {
-          let changed = true;
           this.#rows = 0;
-          for (let i = 0; i < steps.length && changed; i++) {
-            const args = (query.steps[i]?.params ?? []).map((k) => params[k] ?? null);
-            const changes = (steps[i] as Statement).run(args as never).changes;
+          const changed = runBatch(query, params, (step, values) => {
+            const changes = this.#statement(step).run(values as never).changes;
             this.#rows += changes;
-            // the first step decides: no change (a duplicate) → false, the rest skipped
-            changed = changes > 0 || i > 0;
-          }
+            return changes;
+          });
           db.run("COMMIT");
           return changed;
         } catch (e) {

@@ -10,7 +10,7 @@ import type { Generation } from "../../src/core.ts";
 import { DatabaseWrapper, type WrapperEvents } from "../../src/index.ts";
 import { settings } from "../../src/repositories/settings.ts";
 import type { PostgresSource } from "../../src/sources/postgres-source.ts";
-import { one } from "../../src/sources/query.ts";
+import { one, sql } from "../../src/sources/query.ts";
 import { expectCode, seedDatabase, tempDir, waitFor, writeConfig } from "../helpers.ts";
 import { closePgAdmin, pgProxy, pgSchema, runPg, withParam } from "../pg.ts";
 
@@ -119,8 +119,11 @@ ${chat} = "${home}"
     const oldPool = sourceOf(db, "primary");
 
     // a slow query in flight on A's pool while the config moves the primary to B
-    const slowQuery = one("SELECT pg_sleep(0.3) IS NULL AS done, ? AS x", (r) => r.x);
-    const slow = oldPool.exec(slowQuery, ["finished on A"]);
+    const slowQuery = one(
+      (p: { x: string }) => sql`SELECT pg_sleep(0.3) IS NULL AS done, ${p.x} AS x`,
+      (r) => r.x,
+    );
+    const slow = oldPool.exec(slowQuery, { x: "finished on A" });
     const slowRaw = oldPool
       ._sql()
       .unsafe("SELECT pg_sleep(0.3) IS NULL AS done, 'raw' AS x")
@@ -139,7 +142,7 @@ ${chat} = "${home}"
     expect((await slowRaw)[0]?.x).toBe("raw");
     await oldPool.close();
     expect(oldPool.health()).toMatchObject({ state: "unavailable", reason: "closed" });
-    await expectCode(oldPool.exec(settings.get, ["from"]), "CLOSED");
+    await expectCode(oldPool.exec(settings.get, { key: "from" }), "CLOSED");
 
     await Bun.sleep(20);
     reading = false;

@@ -58,7 +58,10 @@ export async function breakdownSuite(env: BenchEnv, t: TimingOptions): Promise<S
       },
       {
         name: "source.exec (statement lookup, finish)",
-        run: (i: number) => source.exec(users.get, member(i)),
+        run: (i: number) => {
+          const [chatId, userId] = member(i);
+          return source.exec(users.get, { chatId, userId });
+        },
       },
       {
         name: "+ validation, routing, the promise and its await",

@@ -64,7 +64,7 @@ export async function methodsSuite(
       info: raw.prepare(chats.info.sql),
       settings: raw.prepare(chatSettings.all.sql),
       upsertUser: raw.prepare(users.upsert.sql),
-      save: messages.save.steps.map((s) => raw.prepare(s.query.sql)),
+      save: messages.save.steps.map((s) => raw.prepare(s.sql)),
     };
     const toRecord = (rows: Row[]) => {
       const out: Record<string, string> = {};
@@ -92,8 +92,9 @@ export async function methodsSuite(
         );
         if (!inserted?.changes) return false;
         st.save[1]?.run(now, c, u);
-        st.save[2]?.run(c, day, now, now);
-        st.save[3]?.run(c, u, day, now, now);
+        // the statements' own placeholders: `now` is one (?3, ?4) used twice
+        st.save[2]?.run(c, day, now);
+        st.save[3]?.run(c, u, day, now);
         return true;
       },
     );
@@ -200,7 +201,7 @@ export async function methodsSuite(
           run: (i) => {
             const [c, u] = member(i);
             const now = nowDb();
-            return st.upsertUser.run(c, u, `user${u}`, `User ${i & 7}`, now, now).changes > 0;
+            return st.upsertUser.run(c, u, `user${u}`, `User ${i & 7}`, now).changes > 0;
           },
         },
       },

@@ -121,7 +121,7 @@ export async function peersSuite(
       info: raw.prepare(chats.info.sql),
       settings: raw.prepare(settingsQ.all.sql),
       upsertUser: raw.prepare(users.upsert.sql),
-      save: messages.save.steps.map((s) => raw.prepare(s.query.sql)),
+      save: messages.save.steps.map((s) => raw.prepare(s.sql)),
     };
     const rawSave = raw.db.transaction((c: number, u: number, id: string) => {
       const now = nowDb();
@@ -132,8 +132,9 @@ export async function peersSuite(
       )
         return false;
       st.save[1]?.run(now, c, u);
-      st.save[2]?.run(c, day, now, now);
-      st.save[3]?.run(c, u, day, now, now);
+      // the statements' own placeholders: `now` is one placeholder used twice
+      st.save[2]?.run(c, day, now);
+      st.save[3]?.run(c, u, day, now);
       return true;
     });
 
@@ -539,7 +540,7 @@ export async function peersSuite(
           raw: (i) => {
             const [c, u] = member(i);
             const now = nowDb();
-            return st.upsertUser.run(c, u, `user${u}`, `User ${i & 7}`, now, now).changes > 0;
+            return st.upsertUser.run(c, u, `user${u}`, `User ${i & 7}`, now).changes > 0;
           },
           chatdb: (i) => {
             const [c, u] = member(i);
