@@ -43,7 +43,7 @@ export const QUERY_DIALECT = {
 } as const;
 type Cast = keyof typeof QUERY_DIALECT;
 
-const misuse = () => {
+const misuse = (): never => {
   throw new TypeError("a query parameter or fragment used outside the sql tag");
 };
 
@@ -54,13 +54,17 @@ class Param {
     readonly cast: Cast,
   ) {}
   /** A parameter spliced into a plain template string would become "[object Object]". */
-  toString = misuse;
+  toString(): never {
+    return misuse();
+  }
 }
 
 /** SQL text with parameters in it, from the {@link sql} tag; fragments nest. */
 export class Sql {
   constructor(readonly parts: readonly (string | Param)[]) {}
-  toString = misuse;
+  toString(): never {
+    return misuse();
+  }
 }
 
 /**

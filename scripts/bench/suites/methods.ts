@@ -92,7 +92,7 @@ export async function methodsSuite(
         );
         if (!inserted?.changes) return false;
         st.save[1]?.run(now, c, u);
-        // the statements' own placeholders: `now` is one (?3, ?4) used twice
+        // the statements' own placeholders: `now` is one placeholder used twice
         st.save[2]?.run(c, day, now);
         st.save[3]?.run(c, u, day, now);
         return true;
