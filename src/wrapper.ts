@@ -341,9 +341,9 @@ export class DatabaseWrapper extends WrapperCore {
    */
   async markUserIsSpammer(chatId: number, userId: number, isSpammer: boolean): Promise<boolean> {
     return this.write(chatId, users.setSpammer, {
-      ...member(chatId, userId),
       isSpammer: bool(isSpammer, "isSpammer"),
       now: nowDb(),
+      ...member(chatId, userId),
     });
   }
 
@@ -353,9 +353,9 @@ export class DatabaseWrapper extends WrapperCore {
    */
   async updateUserMetadata(chatId: number, userId: number, metadata: string): Promise<boolean> {
     return this.write(chatId, users.setMetadata, {
-      ...member(chatId, userId),
       metadata: text(metadata, "metadata"),
       now: nowDb(),
+      ...member(chatId, userId),
     });
   }
 
