@@ -17,9 +17,17 @@ import { ham, spam } from "../src/repositories/spam.ts";
 import { summaries } from "../src/repositories/summaries.ts";
 import { tasks } from "../src/repositories/tasks.ts";
 import { users } from "../src/repositories/users.ts";
-import { migrateSqlite } from "../src/schema/migrate.ts";
+import { migrateSqlite, tableColumns } from "../src/schema/migrate.ts";
+import { tableColumnsPg } from "../src/schema/migrate-pg.ts";
+import { LATEST_VERSION } from "../src/schema/migrations.ts";
 import { PostgresSource } from "../src/sources/postgres-source.ts";
-import { bind, type Params, type Query } from "../src/sources/query.ts";
+import {
+  bind,
+  type Params,
+  type Query,
+  type SchemaInfo,
+  schemaInfo,
+} from "../src/sources/query.ts";
 import { closePgAdmin, pgSchema, pgSourceConfig, runPg } from "./pg.ts";
 
 const A = -1001000000001;
@@ -61,11 +69,17 @@ function fillSql(ts: (seconds: string) => string): string[] {
   ];
 }
 
-/** Every statement of every repository, by name (a batch's steps as `batch/n`). */
-function everyStatement(): Map<string, Exclude<Query, { kind: "batch" }>> {
-  const out = new Map<string, Exclude<Query, { kind: "batch" }>>();
+type Statement = Exclude<Query, { kind: "batch" | "variant" }>;
+
+/**
+ * Every statement of every repository, by name (a batch's steps as `batch/n`), each
+ * schema-dependent read as picked for `schema` (chatdb's own file: the latest).
+ */
+function everyStatement(schema: SchemaInfo): Map<string, Statement> {
+  const out = new Map<string, Statement>();
   const add = (q: Query) => {
-    if (q.kind !== "batch") out.set(q.name ?? q.sql, q);
+    if (q.kind === "variant") add(q.pick(schema));
+    else if (q.kind !== "batch") out.set(q.name ?? q.sql, q);
     else for (const [i, s] of q.steps.entries()) out.set(`${q.name}/${i}`, s);
   };
   const repositories = [
@@ -111,7 +125,7 @@ describe("plans (SQLite)", () => {
   db.transaction(() => {
     for (const s of fillSql((sec) => `datetime(1700000000 + ${sec}, 'unixepoch')`)) db.run(s);
   })();
-  const statements = everyStatement();
+  const statements = everyStatement(schemaInfo(LATEST_VERSION, tableColumns(db)));
 
   test("the fixture is large and every repository statement is checked", () => {
     const count = (t: string) =>
@@ -198,11 +212,13 @@ describe.skipIf(!runPg)("plans (PostgreSQL)", () => {
       ))
         await sql.unsafe(s);
       await sql.unsafe("ANALYZE");
+      const schema = schemaInfo(LATEST_VERSION, await tableColumnsPg(sql));
       const problems: string[] = [];
       for (const [name, query, params] of PG_READS) {
         if (query.kind === "batch") continue;
-        const values = bind(query, params);
-        const [row] = (await sql.unsafe(`EXPLAIN (FORMAT JSON) ${query.pg}`, values)) as {
+        const statement = query.kind === "variant" ? query.pick(schema) : query;
+        const values = bind(statement, params);
+        const [row] = (await sql.unsafe(`EXPLAIN (FORMAT JSON) ${statement.pg}`, values)) as {
           "QUERY PLAN": [{ Plan: PlanNode }];
         }[];
         const all = nodes((row as { "QUERY PLAN": [{ Plan: PlanNode }] })["QUERY PLAN"][0].Plan);

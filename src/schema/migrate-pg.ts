@@ -117,8 +117,8 @@ export async function diagnoseMismatchPg(
   });
 }
 
-/** What the latest schema has that the current PostgreSQL schema lacks (see `gapsIn`). */
-export async function schemaGapsPg(sql: Runner): Promise<string[]> {
+/** Table → columns of the current PostgreSQL schema. */
+export async function tableColumnsPg(sql: Runner): Promise<Map<string, Set<string>>> {
   const rows = (await sql.unsafe(
     "SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = current_schema()",
   )) as { t: string; c: string }[];
@@ -128,5 +128,10 @@ export async function schemaGapsPg(sql: Runner): Promise<string[]> {
     cols.add(c);
     live.set(t, cols);
   }
-  return gapsIn(live);
+  return live;
+}
+
+/** What the latest schema has that the current PostgreSQL schema lacks (see `gapsIn`). */
+export async function schemaGapsPg(sql: Runner): Promise<string[]> {
+  return gapsIn(await tableColumnsPg(sql));
 }

@@ -26,12 +26,12 @@ import { requireBun } from "../_internal/runtime.ts";
 import type { PostgresSourceConfig } from "../config/types.ts";
 import { DatabaseError } from "../errors.ts";
 import { unindexedCallsPg } from "../schema/indexes.ts";
-import { gapsReason, type MigrationReport } from "../schema/migrate.ts";
+import { gapsIn, gapsReason, type MigrationReport } from "../schema/migrate.ts";
 import {
   diagnoseMismatchPg,
   migratePg,
   readSchemaVersionPg,
-  schemaGapsPg,
+  tableColumnsPg,
 } from "../schema/migrate-pg.ts";
 import {
   type BatchQuery,
@@ -41,8 +41,12 @@ import {
   type Query,
   type ResultOf,
   type Row,
+  resolveQuery,
   runBatch,
+  type SchemaInfo,
+  schemaInfo,
   type Value,
+  type VariantQuery,
 } from "./query.ts";
 import type { Source, SourceHealth, SourceHooks, SourceInspection } from "./source.ts";
 import { SourceStatus } from "./status.ts";
@@ -79,6 +83,9 @@ export class PostgresSource implements Source {
   readonly #status = new SourceStatus("opening", "first connection in progress");
   #closing: Promise<void> | null = null;
   readonly #hooks: SourceHooks;
+  /** The statements picked for this schema (see `variant()` in query.ts). */
+  readonly #variants = new Map<object, Query>();
+  #schema: SchemaInfo | null = null;
   /** Calls slower than this (round trip, ms) are reported (hooks.slow). */
   readonly #slowMs: number;
   /** What the last open's migration did (read-write sources). */
@@ -133,12 +140,21 @@ export class PostgresSource implements Source {
     if (this.config.readonly) {
       // never migrated: an older or foreign schema is shown as degraded, naming what is missing
       this.#status.schemaVersion = await readSchemaVersionPg(pool);
-      this.#schemaGaps = gapsReason(this.#status.schemaVersion, await schemaGapsPg(pool));
+      const tables = await tableColumnsPg(pool);
+      this.#schemaGaps = gapsReason(this.#status.schemaVersion, gapsIn(tables));
       this.#status.scans = await unindexedCallsPg(pool);
+      this.#setSchema(schemaInfo(this.#status.schemaVersion, tables));
       return;
     }
     this.migration = await migratePg(pool, this.name);
     this.#status.schemaVersion = this.migration.to;
+    this.#setSchema(schemaInfo(this.migration.to, await tableColumnsPg(pool)));
+  }
+
+  /** What the schema has, for the variants (see `variant()` in query.ts); picks start over. */
+  #setSchema(schema: SchemaInfo): void {
+    this.#schema = schema;
+    this.#variants.clear();
   }
 
   /** The query's PostgreSQL text; on a readonly source, checked once per query object. */
@@ -182,13 +198,14 @@ export class PostgresSource implements Source {
     const pool = this.#sql;
     const started = performance.now();
     try {
-      const result = await this.#run(pool, query, params, (t, n) => {
+      const statement = resolveQuery(query, this.#variants, () => this.#schema as SchemaInfo);
+      const result = await this.#run(pool, statement, params, (t, n) => {
         text = t;
         rows += n;
       });
       const ms = performance.now() - started;
       if (ms > this.#slowMs) {
-        this.#hooks.slow?.({ source: this.name, method: query.name ?? query.kind, ms, rows });
+        this.#hooks.slow?.({ source: this.name, method: statement.name ?? query.kind, ms, rows });
       }
       if (this.#status.state !== "ok") this.#up("server answers again");
       return result as ResultOf<Q>;
@@ -207,11 +224,15 @@ export class PostgresSource implements Source {
   /** Runs the query; `seen` gets each statement's text (before it runs) and its row count. */
   async #run(
     pool: SQL,
-    query: Query,
+    query: Exclude<Query, VariantQuery<unknown>>,
     params: Params,
     seen: (text: string, rows: number) => void,
   ): Promise<unknown> {
-    const send = async (on: SQL, q: Exclude<Query, BatchQuery>, values: Value[]) => {
+    const send = async (
+      on: SQL,
+      q: Exclude<Query, BatchQuery | VariantQuery<unknown>>,
+      values: Value[],
+    ) => {
       const text = this.#text(q);
       seen(text, 0);
       const result = (await on.unsafe(text, values)) as Row[] & { count: number };

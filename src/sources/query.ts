@@ -190,16 +190,44 @@ export interface BatchQuery<P = NoParams> extends Named<P> {
   readonly steps: readonly RunQuery<P>[];
 }
 
+/**
+ * What a source's file has, read when the source opens (and again at each reopen): a file of
+ * another program may be at any of gromozeka's schema versions, older or newer than chatdb's.
+ */
+export interface SchemaInfo {
+  /** `settings['db-migration-version']`, null when unknown. */
+  readonly version: number | null;
+  /** The table exists (and has `column`, when given). */
+  has(table: string, column?: string): boolean;
+}
+
+/**
+ * A read whose SQL depends on the file's schema (a column one version has and another lacks):
+ * each source picks its statement once per open. `pick` returns the query to run, or throws
+ * SCHEMA_MISMATCH naming what is missing when the call cannot be answered at all.
+ */
+export interface VariantQuery<R, P = NoParams> extends Named<P> {
+  readonly kind: "variant";
+  readonly pick: (schema: SchemaInfo) => GetQuery<R, P> | AllQuery<R, P>;
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: whatever its parameters
 type AnyParams = any;
 export type Query<R = unknown, P = AnyParams> =
   | GetQuery<R, P>
   | AllQuery<R, P>
   | RunQuery<P>
-  | BatchQuery<P>;
+  | BatchQuery<P>
+  | VariantQuery<R, P>;
 /** What running a query resolves to. */
 export type ResultOf<Q> =
-  Q extends GetQuery<infer R, AnyParams> ? R : Q extends AllQuery<infer R, AnyParams> ? R : boolean;
+  Q extends GetQuery<infer R, AnyParams>
+    ? R
+    : Q extends AllQuery<infer R, AnyParams>
+      ? R
+      : Q extends VariantQuery<infer R, AnyParams>
+        ? R
+        : boolean;
 /** The params object a call of the query passes. */
 export type ParamsOf<Q> = Q extends { readonly [PARAMS]?: (params: infer P) => void } ? P : never;
 
@@ -289,6 +317,53 @@ export function runBatch(
     return true;
   };
   return from(0);
+}
+
+/** A read chosen by the file's schema (see {@link VariantQuery}); its picks carry its name. */
+export function variant<R, P extends Params>(
+  pick: (schema: SchemaInfo) => GetQuery<R, P> | AllQuery<R, P>,
+): VariantQuery<R, P> {
+  const query: VariantQuery<R, P> = {
+    kind: "variant",
+    pick: (schema) => {
+      const picked = pick(schema);
+      if (query.name !== undefined) picked.name ??= query.name;
+      return picked;
+    },
+  };
+  return query;
+}
+
+/**
+ * The statement a source runs for `query`: a variant picked once per open (`cache` is the
+ * source's, cleared when it reopens), anything else as it is.
+ */
+export function resolveQuery(
+  query: Query,
+  cache: Map<object, Query>,
+  schema: () => SchemaInfo,
+): Exclude<Query, VariantQuery<unknown>> {
+  if (query.kind !== "variant") return query;
+  let picked = cache.get(query);
+  if (picked === undefined) {
+    picked = query.pick(schema());
+    cache.set(query, picked);
+  }
+  return picked as Exclude<Query, VariantQuery<unknown>>;
+}
+
+/** A SchemaInfo over table → columns. */
+export function schemaInfo(
+  version: number | null,
+  tables: ReadonlyMap<string, ReadonlySet<string>>,
+): SchemaInfo {
+  return {
+    version,
+    has: (table, column) => {
+      const cols = tables.get(table);
+      return cols !== undefined && (column === undefined || cols.has(column));
+    },
+  };
 }
 
 /** Names every query of a repository `repository.key` (nested lists: `repository.key.n`). */

@@ -36,6 +36,7 @@ import {
   migrateSqlite,
   readSchemaVersion,
   schemaGaps,
+  tableColumns,
 } from "../schema/migrate.ts";
 import { LATEST_VERSION, migrationRules } from "../schema/migrations.ts";
 import {
@@ -45,7 +46,11 @@ import {
   type Query,
   type ResultOf,
   type Row,
+  resolveQuery,
   runBatch,
+  type SchemaInfo,
+  schemaInfo,
+  type VariantQuery,
 } from "./query.ts";
 import type { Source, SourceHealth, SourceHooks, SourceInspection } from "./source.ts";
 import {
@@ -92,6 +97,9 @@ export class SqliteSource implements Source {
   readonly #timeoutMs: number;
   /** Calls that hold the thread longer than this are reported (hooks.slow). */
   readonly #slowMs: number;
+  /** The statements picked for this open's file (see `variant()` in query.ts). */
+  readonly #variants = new Map<object, Query>();
+  #schema: SchemaInfo | null = null;
   /** Rows the last read returned, for a slow-call report. */
   #rows = 0;
   /** What the last open's migration did (read-write sources). */
@@ -377,11 +385,13 @@ export class SqliteSource implements Source {
   }
 
   #attempt<Q extends Query>(query: Q, params: Params): ResultOf<Q> | typeof LOCKED {
+    let statement: Exclude<Query, VariantQuery<unknown>> | undefined;
     try {
+      statement = resolveQuery(query, this.#variants, () => this.#schemaInfo());
       const started = performance.now();
-      const result = this.#run(query, params) as ResultOf<Q>;
+      const result = this.#run(statement, params) as ResultOf<Q>;
       const ms = performance.now() - started;
-      if (ms > this.#slowMs) this.#reportSlow(query, ms);
+      if (ms > this.#slowMs) this.#reportSlow(statement, ms);
       return result;
     } catch (e) {
       if (this.#isLockWait(e)) return LOCKED;
@@ -390,7 +400,12 @@ export class SqliteSource implements Source {
         return this.#retryAfterCorruption(query, params, e);
       }
       // A statement prepared before another connection changed the schema fails here, not at prepare.
-      const sql = query.kind === "batch" ? query.steps.map((s) => s.sql).join(";") : query.sql;
+      const sql =
+        statement === undefined
+          ? ""
+          : statement.kind === "batch"
+            ? statement.steps.map((s) => s.sql).join(";")
+            : statement.sql;
       throw (this.#db && diagnoseMismatch(this.#db, this.name, sql, e)) || this.#wrap(e, "query");
     }
   }
@@ -441,7 +456,8 @@ export class SqliteSource implements Source {
     if (reopened === LOCKED) return LOCKED;
     if (reopened) {
       try {
-        return this.#run(query, params) as ResultOf<Q>;
+        const statement = resolveQuery(query, this.#variants, () => this.#schemaInfo());
+        return this.#run(statement, params) as ResultOf<Q>;
       } catch (again) {
         if (this.#isLockWait(again)) return LOCKED;
         failure = again;
@@ -470,7 +486,14 @@ export class SqliteSource implements Source {
     });
   }
 
-  #run(query: Query, params: Params): unknown {
+  /** What the open file has, for the variants (read at the first one after each open). */
+  #schemaInfo(): SchemaInfo {
+    const db = this.#connection();
+    this.#schema ??= schemaInfo(readSchemaVersion(db), tableColumns(db));
+    return this.#schema;
+  }
+
+  #run(query: Exclude<Query, VariantQuery<unknown>>, params: Params): unknown {
     switch (query.kind) {
       case "get": {
         const row =
@@ -562,6 +585,8 @@ export class SqliteSource implements Source {
   #release(): void {
     for (const st of this.#statements.values()) st.finalize();
     this.#statements.clear();
+    this.#variants.clear();
+    this.#schema = null;
     this.#db?.close(false);
     this.#db = null;
   }
