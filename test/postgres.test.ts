@@ -16,7 +16,15 @@ import { PostgresSource } from "../src/sources/postgres-source.ts";
 import { one, sql } from "../src/sources/query.ts";
 import type { Source } from "../src/sources/source.ts";
 import { expectCode, nextEvent, seedDatabase, tempDir } from "./helpers.ts";
-import { closePgAdmin, PG_REQUIRED, pgFailure, pgSchema, pgSourceConfig, runPg } from "./pg.ts";
+import {
+  closePgAdmin,
+  PG_REQUIRED,
+  pgFailure,
+  pgSchema,
+  pgSourceConfig,
+  runPg,
+  waitForRunning,
+} from "./pg.ts";
 
 afterAll(closePgAdmin);
 
@@ -70,12 +78,13 @@ describe.skipIf(!runPg)("postgres source", () => {
     await source._ready();
     const slow = source.exec(
       one(
-        (p: { x: string }) => sql`SELECT pg_sleep(0.2) IS NULL AS done, ${p.x} AS x`,
+        (p: { x: string }) =>
+          sql`SELECT pg_sleep(0.5) IS NULL AS done, ${p.x} AS x /* ${schema.name} */`,
         (r) => r.x,
       ),
       { x: "kept" },
     );
-    await Bun.sleep(50);
+    await waitForRunning(schema.name);
     const closing = source.close();
     expect(await slow).toBe("kept");
     await closing;
