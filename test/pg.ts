@@ -66,14 +66,14 @@ export function waitForLockWait(schema: string, table: string): Promise<unknown>
   });
 }
 
-/** Waits until a statement whose text contains `marker` is running on the server. */
-export function waitForRunning(marker: string): Promise<unknown> {
-  return waitFor(`a statement containing ${marker} to run`, async () => {
+/** Waits until `count` statements whose text contains `marker` are running on the server. */
+export function waitForRunning(marker: string, count = 1): Promise<unknown> {
+  return waitFor(`${count} statement(s) containing ${marker} to run`, async () => {
     admin ??= new SQL({ url: PG_URL, max: 2, connectionTimeout: 5 });
     const [row] = await admin`
       SELECT count(*)::int AS n FROM pg_stat_activity
       WHERE state = 'active' AND pid <> pg_backend_pid() AND position(${marker} in query) > 0`;
-    return row.n > 0;
+    return row.n >= count;
   });
 }
 

@@ -20,13 +20,18 @@ describe.skipIf(!runPg)("postgres: waits bounded, outages backed off", () => {
     await using db = new DatabaseWrapper({ config: pgConfig(dir.path, schema.url) });
     await db.setChatSetting(HIT_CHAT, "k", "before");
     const other = new SQL({ url: schema.url, max: 1 });
+    let onLocked!: () => void;
+    const locked = new Promise<void>((r) => {
+      onLocked = r;
+    });
     const held = other.begin(async (tx) => {
       await tx.unsafe(
         `UPDATE chat_settings SET value = 'locked' WHERE chat_id = ${HIT_CHAT} AND key = 'k'`,
       );
-      await Bun.sleep(2500);
+      onLocked();
+      await Bun.sleep(2500); // the scenario: the other session holds the row lock this long
     });
-    await Bun.sleep(100); // the other session's UPDATE is sent before ours
+    await locked; // the other session holds the row before ours is sent
     const t0 = performance.now();
     const write = db.setChatSetting(HIT_CHAT, "k", "mine");
     let lag = 0;
