@@ -7,6 +7,7 @@
 import { SQL } from "bun";
 import { probe } from "../scripts/bench/suites/postgres.ts";
 import type { PostgresSourceConfig } from "../src/config/types.ts";
+import { waitFor } from "./helpers.ts";
 
 export const PG_URL = process.env.CHATDB_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const PG_REQUIRED = process.env.CHATDB_REQUIRE_PG === "1";
@@ -51,6 +52,29 @@ export async function pgSchema() {
       await admin?.unsafe(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
     },
   };
+}
+
+/** Waits until some session waits for a lock on `schema.table`: a call is blocked there. */
+export function waitForLockWait(schema: string, table: string): Promise<unknown> {
+  return waitFor(`a session waiting for a lock on ${schema}.${table}`, async () => {
+    admin ??= new SQL({ url: PG_URL, max: 2, connectionTimeout: 5 });
+    const [row] = await admin`
+      SELECT count(*)::int AS n FROM pg_locks l
+      JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace ns ON ns.oid = c.relnamespace
+      WHERE NOT l.granted AND ns.nspname = ${schema} AND c.relname = ${table}`;
+    return row.n > 0;
+  });
+}
+
+/** Waits until `count` statements whose text contains `marker` are running on the server. */
+export function waitForRunning(marker: string, count = 1): Promise<unknown> {
+  return waitFor(`${count} statement(s) containing ${marker} to run`, async () => {
+    admin ??= new SQL({ url: PG_URL, max: 2, connectionTimeout: 5 });
+    const [row] = await admin`
+      SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE state = 'active' AND pid <> pg_backend_pid() AND position(${marker} in query) > 0`;
+    return row.n >= count;
+  });
 }
 
 /** Closes the admin pool; call from afterAll. */

@@ -1,203 +1,36 @@
 /**
- * PostgreSQL sources: the source contract (run against SQLite too, with the same
- * expectations), migrations, error typing, readonly enforcement by the server, and a
- * mixed-engine wrapper (Postgres primary + SQLite archive) aggregating across both.
+ * PostgreSQL sources: migrations, error typing, readonly enforcement by the server, and a
+ * mixed-engine wrapper (Postgres primary + SQLite archive) aggregating across both. The source
+ * contract every kind shares is source-contract.suite.ts.
  */
 
-import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { SQL } from "bun";
 import { redactUrl } from "../src/_internal/redact.ts";
 import { parseConfig } from "../src/config/load.ts";
 import type { Generation } from "../src/core.ts";
 import { DatabaseWrapper } from "../src/index.ts";
-import { messages } from "../src/repositories/messages.ts";
 import { chatSettings, settings } from "../src/repositories/settings.ts";
 import { users } from "../src/repositories/users.ts";
-import { LATEST_VERSION } from "../src/schema/migrations.ts";
 import { PostgresSource } from "../src/sources/postgres-source.ts";
-import { batch, fold, one, sql, write } from "../src/sources/query.ts";
+import { one, sql } from "../src/sources/query.ts";
 import type { Source } from "../src/sources/source.ts";
-import { SqliteSource } from "../src/sources/sqlite-source.ts";
 import { expectCode, nextEvent, seedDatabase, tempDir } from "./helpers.ts";
-import { closePgAdmin, PG_REQUIRED, pgFailure, pgSchema, pgSourceConfig, runPg } from "./pg.ts";
+import {
+  closePgAdmin,
+  PG_REQUIRED,
+  pgFailure,
+  pgSchema,
+  pgSourceConfig,
+  runPg,
+  waitForRunning,
+} from "./pg.ts";
 
 afterAll(closePgAdmin);
 
 if (PG_REQUIRED) {
   test("the PostgreSQL server answers (CHATDB_REQUIRE_PG=1)", () => {
     expect(pgFailure).toBe("");
-  });
-}
-
-/** A place a source lives (a file, a schema), a way to open it, and raw SQL on it for set-up. */
-interface Location extends AsyncDisposable {
-  open(): Source;
-  /** Runs SQL on the location directly, bypassing the source. */
-  raw(sql: string): Promise<void>;
-}
-
-const engines: { name: string; run: boolean; location(): Promise<Location> }[] = [
-  {
-    name: "sqlite file",
-    run: true,
-    async location() {
-      const dir = tempDir();
-      const path = dir.file("bot.db");
-      const config = {
-        name: "main",
-        type: "sqlite" as const,
-        path,
-        url: "",
-        readonly: false,
-        immutable: false,
-        mode: "read-write" as const,
-        timeout: 5,
-        maxConnections: 1,
-      };
-      return {
-        open: () => new SqliteSource(config),
-        async raw(sql) {
-          const db = new Database(path);
-          db.run(sql);
-          db.close();
-        },
-        [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose](),
-      };
-    },
-  },
-  {
-    name: "postgres",
-    run: runPg,
-    async location() {
-      const schema = await pgSchema();
-      const admin = new PostgresSource(pgSourceConfig("admin", schema.url));
-      return {
-        open: () => new PostgresSource(pgSourceConfig("main", schema.url)),
-        async raw(sql) {
-          await admin._sql().unsafe(sql);
-        },
-        async [Symbol.asyncDispose]() {
-          await admin.close();
-          await schema[Symbol.asyncDispose]();
-        },
-      };
-    },
-  },
-];
-
-const countStats = one(
-  (p: { chatId: number }) =>
-    sql`SELECT messages_count AS n FROM chat_stats WHERE chat_id = ${p.chatId}`,
-  (r) => Number(r.n),
-);
-const countMessages = fold("SELECT count(*) AS n FROM chat_messages", (rows) => Number(rows[0]?.n));
-
-for (const engine of engines) {
-  describe.skipIf(!engine.run)(`source contract: ${engine.name}`, () => {
-    test("opens migrated to the latest version and reports it in health", async () => {
-      await using loc = await engine.location();
-      const source = loc.open();
-      expect(await source.exec(settings.get, { key: "db-migration-version" })).toEqual({
-        value: String(LATEST_VERSION),
-      });
-      expect(source.health()).toMatchObject({
-        name: "main",
-        state: "ok",
-        reason: "",
-        schemaVersion: 6,
-      });
-      await source.close();
-      // a second open applies nothing
-      const again = loc.open() as Source & { migration: { applied: unknown[] } | null };
-      await again.exec(settings.get, { key: "x" });
-      expect(again.migration?.applied).toEqual([]);
-      await again.close();
-    });
-
-    test("runs get, all and run: run is true only when a row changed", async () => {
-      await using loc = await engine.location();
-      const source = loc.open();
-      const now = "2026-01-02 03:04:05.678";
-      const set = (key: string, value: string) =>
-        source.exec(chatSettings.set, { chatId: -100, key, value, now });
-      expect(await set("lang", "en")).toBe(true);
-      expect(await set("tz", "UTC")).toBe(true);
-      expect(await source.exec(chatSettings.get, { chatId: -100, key: "lang" })).toBe("en");
-      expect(await source.exec(chatSettings.get, { chatId: -100, key: "nope" })).toBeNull();
-      expect(await source.exec(chatSettings.all, { chatId: -100 })).toEqual({
-        lang: "en",
-        tz: "UTC",
-      });
-      expect(await source.exec(chatSettings.unset, { chatId: -100, key: "nope" })).toBe(false);
-      expect(await source.exec(chatSettings.unset, { chatId: -100, key: "tz" })).toBe(true);
-      await source.close();
-    });
-
-    test("runs a batch in one transaction; a duplicate first step is false and stops", async () => {
-      await using loc = await engine.location();
-      const source = loc.open();
-      const save = (id: number) => ({
-        chatId: -100,
-        messageId: String(id),
-        date: "2026-01-02 10:00:00",
-        userId: 7,
-        replyId: null,
-        threadId: 0,
-        rootMessageId: null,
-        text: "hi",
-        type: "text",
-        category: "user",
-        quote: null,
-        mediaId: null,
-        now: "2026-01-02 10:00:01",
-        day: "2026-01-02 00:00:00",
-      });
-      expect(await source.exec(messages.save, save(1))).toBe(true);
-      expect(await source.exec(messages.save, save(2))).toBe(true);
-      expect(await source.exec(messages.save, save(1))).toBe(false);
-      expect(await source.exec(countStats, { chatId: -100 })).toBe(2);
-      // a failing later step rolls the first one back
-      const broken = batch([
-        messages.save.steps[0] as (typeof messages.save.steps)[number],
-        write((p: { chatId: number }) => sql`INSERT INTO no_such_table (x) VALUES (${p.chatId})`),
-      ]);
-      await expectCode(() => source.exec(broken, save(3)), "SCHEMA_MISMATCH");
-      expect(await source.exec(countMessages, {})).toBe(2);
-      await source.close();
-    });
-
-    test("a missing table or column is SCHEMA_MISMATCH naming the table and column", async () => {
-      await using loc = await engine.location();
-      const source = loc.open();
-      await source.exec(settings.get, { key: "x" });
-      await loc.raw("ALTER TABLE chat_users DROP COLUMN metadata");
-      await loc.raw("DROP TABLE chat_topics");
-      const column = await expectCode(
-        () => source.exec(users.get, { chatId: 1, userId: 2 }),
-        "SCHEMA_MISMATCH",
-      );
-      expect(column.message).toContain("table chat_users has no column metadata");
-      expect(column.source).toBe("main");
-      const table = await expectCode(
-        () =>
-          source.exec(
-            one("SELECT * FROM chat_topics", (r) => r),
-            {},
-          ),
-        "SCHEMA_MISMATCH",
-      );
-      expect(table.message).toContain("table chat_topics is missing");
-      await source.close();
-    });
-
-    test("calls after close reject with CLOSED", async () => {
-      await using loc = await engine.location();
-      const source = loc.open();
-      await source.close();
-      await source.close();
-      await expectCode(() => source.exec(settings.get, { key: "x" }), "CLOSED");
-    });
   });
 }
 
@@ -245,12 +78,13 @@ describe.skipIf(!runPg)("postgres source", () => {
     await source._ready();
     const slow = source.exec(
       one(
-        (p: { x: string }) => sql`SELECT pg_sleep(0.2) IS NULL AS done, ${p.x} AS x`,
+        (p: { x: string }) =>
+          sql`SELECT pg_sleep(0.5) IS NULL AS done, ${p.x} AS x /* ${schema.name} */`,
         (r) => r.x,
       ),
       { x: "kept" },
     );
-    await Bun.sleep(50);
+    await waitForRunning(schema.name);
     const closing = source.close();
     expect(await slow).toBe("kept");
     await closing;

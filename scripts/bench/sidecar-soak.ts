@@ -41,11 +41,9 @@ try {
       stderr: "inherit",
     });
     while (!(await Bun.file(to).exists())) await Bun.sleep(10);
-    let stop!: () => void;
-    const reader = readSnapshots(to, new Promise<void>((r) => (stop = r)), 5);
+    const reader = readSnapshots(to, 5);
     withSidecar.push(await runWriter(from, roundMs));
-    stop();
-    const stats = await reader;
+    const stats = await reader.stop();
     snapshots += stats.snapshots;
     torn += stats.torn;
     errors += stats.errors.length;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { setChatMapping } from "../../src/config/edit-mapping.ts";
-import { DatabaseError } from "../../src/errors.ts";
+import { expectCode } from "../helpers.ts";
 
 const opts = { baseDir: "/tmp", file: "bot.toml" };
 const SOURCES = `[database]
@@ -47,6 +47,6 @@ describe("setChatMapping", () => {
       'default_source = "a"',
       'default_source = "a"\nchat_mapping = { 1 = "b" }',
     );
-    expect(() => setChatMapping(text, 2, "b", opts)).toThrow(DatabaseError);
+    expectCode(() => setChatMapping(text, 2, "b", opts), "CONFIG_INVALID");
   });
 });

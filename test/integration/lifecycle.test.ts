@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { SQL } from "bun";
 import { type DatabaseError, DatabaseWrapper } from "../../src/index.ts";
 import { expectCode, seedDatabase, tempDir, writeConfig } from "../helpers.ts";
-import { closePgAdmin, pgSchema, runPg } from "../pg.ts";
+import { closePgAdmin, pgSchema, runPg, waitForLockWait } from "../pg.ts";
 
 afterAll(closePgAdmin);
 
@@ -101,7 +101,7 @@ ${withA ? '[database.sources.a]\npath = "a.db"\nreadonly = true\n' : ""}`;
     const errors: DatabaseError[] = [];
     db.on("sourceError", (e) => errors.push(e.error));
     const pending = db.getAllGroupChats(); // waits on the lock in pg, then reads a
-    await Bun.sleep(50);
+    await waitForLockWait(schema.name, "chat_info");
     writeConfig(dir.path, toml(false));
     expect(await db.reload()).toBe(2);
     release();
@@ -122,7 +122,7 @@ ${withA ? '[database.sources.a]\npath = "a.db"\nreadonly = true\n' : ""}`;
     await using schema = await pgSchema();
     const { db, release, locker } = await setup(dir, schema);
     const pending = db.getAllGroupChats();
-    await Bun.sleep(50);
+    await waitForLockWait(schema.name, "chat_info");
     const closed = db.close();
     await expectCode(db.getChatInfo(-5), "CLOSED");
     release();

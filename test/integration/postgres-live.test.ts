@@ -12,7 +12,7 @@ import { settings } from "../../src/repositories/settings.ts";
 import type { PostgresSource } from "../../src/sources/postgres-source.ts";
 import { one, sql } from "../../src/sources/query.ts";
 import { expectCode, seedDatabase, tempDir, waitFor, writeConfig } from "../helpers.ts";
-import { closePgAdmin, pgProxy, pgSchema, runPg, withParam } from "../pg.ts";
+import { closePgAdmin, pgProxy, pgSchema, runPg, waitForRunning, withParam } from "../pg.ts";
 
 afterAll(closePgAdmin);
 
@@ -119,16 +119,17 @@ ${chat} = "${home}"
     const oldPool = sourceOf(db, "primary");
 
     // a slow query in flight on A's pool while the config moves the primary to B
+    const marker = `/* ${a.name} */`;
     const slowQuery = one(
-      (p: { x: string }) => sql`SELECT pg_sleep(0.3) IS NULL AS done, ${p.x} AS x`,
+      (p: { x: string }) => sql`SELECT pg_sleep(0.3) IS NULL AS done, ${p.x} AS x ${marker}`,
       (r) => r.x,
     );
     const slow = oldPool.exec(slowQuery, { x: "finished on A" });
     const slowRaw = oldPool
       ._sql()
-      .unsafe("SELECT pg_sleep(0.3) IS NULL AS done, 'raw' AS x")
+      .unsafe(`SELECT pg_sleep(0.3) IS NULL AS done, 'raw' AS x ${marker}`)
       .execute();
-    await Bun.sleep(50);
+    await waitForRunning(marker, 2);
     writeFileSync(configPath, primaryToml(pgKeys(b.url)));
     const started = performance.now();
     expect(await db.reload()).toBe(3);
@@ -144,7 +145,7 @@ ${chat} = "${home}"
     expect(oldPool.health()).toMatchObject({ state: "unavailable", reason: "closed" });
     await expectCode(oldPool.exec(settings.get, { key: "from" }), "CLOSED");
 
-    await Bun.sleep(20);
+    await waitFor("the reader to read from B", () => seen.at(-1) === "pg-b");
     reading = false;
     await reader;
     expect(failures).toEqual([]);

@@ -20,13 +20,18 @@ describe.skipIf(!runPg)("postgres: waits bounded, outages backed off", () => {
     await using db = new DatabaseWrapper({ config: pgConfig(dir.path, schema.url) });
     await db.setChatSetting(HIT_CHAT, "k", "before");
     const other = new SQL({ url: schema.url, max: 1 });
+    let onLocked!: () => void;
+    const locked = new Promise<void>((r) => {
+      onLocked = r;
+    });
     const held = other.begin(async (tx) => {
       await tx.unsafe(
         `UPDATE chat_settings SET value = 'locked' WHERE chat_id = ${HIT_CHAT} AND key = 'k'`,
       );
-      await Bun.sleep(2500);
+      onLocked();
+      await Bun.sleep(2500); // the scenario: the other session holds the row lock this long
     });
-    await Bun.sleep(100); // the other session's UPDATE is sent before ours
+    await locked; // the other session holds the row before ours is sent
     const t0 = performance.now();
     const write = db.setChatSetting(HIT_CHAT, "k", "mine");
     let lag = 0;
@@ -39,7 +44,8 @@ describe.skipIf(!runPg)("postgres: waits bounded, outages backed off", () => {
     const e = await expectCode(write, "SOURCE_UNAVAILABLE");
     clearInterval(ticker);
     const ms = performance.now() - t0;
-    expect(e.message).toContain("timeout = 1 s");
+    expect(e.cause).toMatchObject({ errno: expect.stringMatching(/^(55P03|57014)$/) }); // a bounded wait
+    expect(e.message).toContain("timeout = 1 s"); // names the setting that bounded it
     expect(ms).toBeGreaterThan(800);
     expect(ms).toBeLessThan(2300);
     expect(lag).toBeLessThan(50);

@@ -57,23 +57,36 @@ export interface ReaderStats {
 
 /**
  * Watches `to` (stat every `pollMs`), and for every new file opens a fresh DatabaseWrapper with
- * `to` as an immutable source and checks the writer's invariant, until `stop()` resolves.
+ * `to` as an immutable source and checks the writer's invariant, until `stop()`. `stats` is
+ * live (wait on it); `stop()` resolves with it once the loop has ended.
  */
-export async function readSnapshots(
+export function readSnapshots(
   to: string,
-  stop: Promise<unknown>,
   pollMs = 2,
-): Promise<ReaderStats> {
+): { stats: ReaderStats; stop(): Promise<ReaderStats> } {
   const stats: ReaderStats = { snapshots: 0, errors: [], torn: 0, regressions: 0, lastCount: -1 };
   let done = false;
-  void stop.then(() => {
-    done = true;
-  });
+  const loop = watchSnapshots(to, pollMs, stats, () => done);
+  return {
+    stats,
+    stop() {
+      done = true;
+      return loop;
+    },
+  };
+}
+
+async function watchSnapshots(
+  to: string,
+  pollMs: number,
+  stats: ReaderStats,
+  done: () => boolean,
+): Promise<ReaderStats> {
   let lastIno = -1;
   const config = parseConfig(
     `[database.sources.snap]\npath = ${JSON.stringify(to)}\nreadonly = true\nimmutable = true\n`,
   );
-  while (!done) {
+  while (!done()) {
     let ino = -1;
     try {
       ino = statSync(to).ino;

@@ -37,12 +37,17 @@ describe("sidecar sync", () => {
       stderr: "pipe",
     });
     await waitFor("the first snapshot", () => existsSync(to), 5000);
-    let stopReader!: () => void;
-    const reader = readSnapshots(to, new Promise<void>((r) => (stopReader = r)));
+    const reader = readSnapshots(to);
     const withSidecar = await runWriter(from, 2500);
-    await Bun.sleep(200); // let the last change be published
-    stopReader();
-    const stats = await reader;
+    const commits = baseline.commits + withSidecar.commits;
+    await waitFor(
+      "the reader to see a snapshot with the last commit",
+      () =>
+        reader.stats.lastCount === commits ||
+        reader.stats.errors.length > 0 ||
+        reader.stats.torn > 0,
+    );
+    const stats = await reader.stop();
 
     sidecar.kill("SIGTERM");
     const [out, err, code] = await Promise.all([
@@ -67,7 +72,7 @@ describe("sidecar sync", () => {
     expect(stats.regressions).toBe(0);
     expect(stats.snapshots).toBeGreaterThan(5);
     // The last snapshot has every commit the writer made.
-    expect(stats.lastCount).toBe(baseline.commits + withSidecar.commits);
+    expect(stats.lastCount).toBe(commits);
     // Nothing left behind: no temp file, no lock.
     expect(readdirSync(dir.file("snap"))).toEqual(["other.db"]);
   }, 20_000);
