@@ -321,7 +321,7 @@ async function pgLocation(readonly: boolean): Promise<Location> {
 }
 
 /** The SQLite engine refuses a write to a readonly or immutable connection itself. */
-const SQLITE_REFUSAL = { code: "QUERY_FAILED", cause: "SQLITE_READONLY" } as const;
+const SQLITE_REFUSAL = { code: "READONLY_SOURCE", cause: "SQLITE_READONLY" } as const;
 
 /** Every source kind chatdb opens. */
 export const SOURCE_KINDS: SourceKind[] = [

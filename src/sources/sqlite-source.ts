@@ -611,10 +611,10 @@ export class SqliteSource implements Source {
       during === "open"
         ? /^SQLITE_(CANTOPEN|NOTADB|CORRUPT|PERM|AUTH|BUSY|LOCKED)/.test(code)
         : /^SQLITE_(NOTADB|CORRUPT|BUSY|LOCKED)/.test(code);
-    return new DatabaseError(unavailable ? "SOURCE_UNAVAILABLE" : "QUERY_FAILED", message, {
-      source: this.name,
-      cause: e,
-    });
+    // a write a readonly source's engine refused (query_only, a readonly open): as PostgreSQL says it
+    const refused = this.config.readonly && /^SQLITE_READONLY/.test(code) && during === "query";
+    const kind = unavailable ? "SOURCE_UNAVAILABLE" : refused ? "READONLY_SOURCE" : "QUERY_FAILED";
+    return new DatabaseError(kind, message, { source: this.name, cause: e });
   }
 }
 
