@@ -7,18 +7,9 @@
  * `{blob}`, `{""}` and the fragments in {@link DIALECT_FRAGMENTS}) are the dialect-specific tokens.
  */
 
-import { DatabaseError } from "../errors.ts";
+import type { Migration } from "./migrator.ts";
 
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  /** Statements, run in one transaction together with the version bump. */
-  readonly up: readonly string[];
-}
-
-/** The key gromozeka's migration manager uses; kept for compatibility. */
-export const VERSION_KEY = "db-migration-version";
-export const LAST_RUN_KEY = "db-migration-last-run";
+export * from "./migrator.ts";
 
 /**
  * The `cacheType` values `getCacheEntry`/`setCacheEntry`/`clearCache` accept (gromozeka's
@@ -51,7 +42,8 @@ const spamLike = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (
   reason TEXT NOT NULL, score {float} NOT NULL, created_at ${TS}, updated_at ${TS},
   PRIMARY KEY (chat_id, user_id, message_id))`;
 
-export const MIGRATIONS: readonly Migration[] = [
+/** gromozeka's 001–006, as chatdb first implemented them. */
+const BASE_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: "initial schema",
@@ -137,173 +129,415 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "geocode maps caches", up: cacheTables(CACHE_TYPES.slice(3)) },
 ];
 
+/*
+ * gromozeka's migrations 007–018 (NotA-Company/gromozeka at 40685ba,
+ * internal/database/migrations/versions/): the same tables, columns, declared types, defaults and
+ * indexes, written once for both engines with the tokens of `ddl()` (migrations.ts). On SQLite
+ * the result equals the schema gromozeka's own code makes (test/fixtures/gromozeka/v18.sqlite3).
+ *
+ * Where gromozeka drops data, chatdb moves it first, so a chatdb v6 file loses nothing:
+ * - 009: `chat_users.is_spammer = TRUE` becomes `"isSpammer": true` in `chat_users.metadata`,
+ *   where gromozeka v9+ keeps spam status. Metadata '' (or blanks) counts as `{}`; metadata that
+ *   is not a JSON object (invalid JSON, `null`, an array…) is kept untouched, and that row's flag
+ *   is not moved (gromozeka's `json.loads` fails on such metadata anyway).
+ * - 012: every row of every `cache_<type>` table is copied into `cache` with namespace = the type
+ *   (gromozeka's CacheType values) before the tables are dropped.
+ * - 013: the day keys of chat_stats/chat_user_stats are rewritten from chatdb v6's
+ *   '2025-11-28 00:00:00' to gromozeka's '2025-11-28T00:00:00+00:00' during the table copy,
+ *   counts summed where both forms key one (chat, day) or (chat, user, day). On PostgreSQL the
+ *   column is TIMESTAMPTZ: both texts were one instant already, nothing to rewrite.
+ */
+
+/** gromozeka's CacheType values (internal/database/models.py): one `cache_<type>` table each before 012. */
+export const GROMOZEKA_CACHE_TYPES = [
+  "weather",
+  "geocoding",
+  "yandex_search",
+  "url_content",
+  "url_content_condensed",
+  "geocode_maps_search",
+  "geocode_maps_reverse",
+  "geocode_maps_lookup",
+] as const;
+
+/**
+ * 013's step for one table: a copy without `DEFAULT CURRENT_TIMESTAMP`, the rows copied, the
+ * old table dropped and the copy renamed, then its indexes made again. `select` is the copy's
+ * SELECT (default: the same columns from the old table).
+ */
+function recreate(
+  table: string,
+  body: string,
+  columns: readonly string[],
+  opts: { select?: string; indexes?: readonly string[] } = {},
+): string[] {
+  const list = columns.join(", ");
+  return [
+    `CREATE TABLE ${table}_new (${body})`,
+    `INSERT INTO ${table}_new (${list}) ${opts.select ?? `SELECT ${list} FROM ${table}`}`,
+    `DROP TABLE ${table}`,
+    `ALTER TABLE ${table}_new RENAME TO ${table}`,
+    ...(opts.indexes ?? []),
+  ];
+}
+
+const STATS_COLS = ["messages_count", "created_at", "updated_at"];
+
+/** chat_stats/chat_user_stats' copy: one row per key in gromozeka's form, counts summed. */
+const statsSelect = (table: string, keys: string) =>
+  `SELECT ${keys}, {day_key}, SUM(messages_count), MIN(created_at), MAX(updated_at)
+   FROM ${table} GROUP BY ${keys}, {day_key}`;
+
+const spamLikeWithoutDefaults = (table: string) =>
+  recreate(
+    table,
+    `chat_id {id} NOT NULL, user_id {id} NOT NULL, message_id TEXT NOT NULL, text TEXT NOT NULL,
+     reason TEXT NOT NULL, score {float} NOT NULL, confidence {float} NOT NULL DEFAULT 1.0,
+     created_at {ts} NOT NULL, updated_at {ts} NOT NULL, PRIMARY KEY (chat_id, user_id, message_id)`,
+    [
+      "chat_id",
+      "user_id",
+      "message_id",
+      "text",
+      "reason",
+      "score",
+      "confidence",
+      "created_at",
+      "updated_at",
+    ],
+  );
+
+const CACHE_INDEXES = [
+  "CREATE INDEX IF NOT EXISTS idx_cache_namespace_key ON cache (namespace, key)",
+  "CREATE INDEX IF NOT EXISTS idx_cache_updated_at ON cache (updated_at)",
+];
+
+const GROMOZEKA_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 7,
+    name: "chat_messages.markup, chat_messages.metadata",
+    up: [
+      `ALTER TABLE chat_messages ADD COLUMN markup TEXT DEFAULT {""} NOT NULL`,
+      `ALTER TABLE chat_messages ADD COLUMN metadata TEXT DEFAULT {""} NOT NULL`,
+    ],
+  },
+  {
+    version: 8,
+    name: "media groups",
+    up: [
+      "ALTER TABLE chat_messages ADD COLUMN media_group_id TEXT",
+      `CREATE TABLE IF NOT EXISTS media_groups (
+        media_group_id TEXT NOT NULL, media_id TEXT NOT NULL, created_at {ts} NOT NULL,
+        PRIMARY KEY (media_group_id, media_id))`,
+    ],
+  },
+  {
+    version: 9,
+    name: "chat_users.is_spammer into chat_users.metadata",
+    up: [
+      "{metadata_object_fn}",
+      `UPDATE chat_users SET metadata = {metadata_spammer}
+        WHERE is_spammer AND {metadata_object} IS NOT NULL`,
+      "ALTER TABLE chat_users DROP COLUMN is_spammer",
+    ],
+  },
+  {
+    version: 10,
+    name: "chat_settings.updated_by",
+    up: ["ALTER TABLE chat_settings ADD COLUMN updated_by {id} NOT NULL DEFAULT 0"],
+  },
+  {
+    version: 11,
+    name: "spam_messages.confidence, ham_messages.confidence",
+    up: [
+      "ALTER TABLE spam_messages ADD COLUMN confidence {float} NOT NULL DEFAULT 1.0",
+      "ALTER TABLE ham_messages ADD COLUMN confidence {float} NOT NULL DEFAULT 1.0",
+    ],
+  },
+  {
+    version: 12,
+    name: "unified cache table",
+    up: [
+      `CREATE TABLE IF NOT EXISTS cache (
+        namespace TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
+        created_at {ts} NOT NULL, updated_at {ts} NOT NULL, PRIMARY KEY (namespace, key))`,
+      ...CACHE_INDEXES,
+      // a file may lack some types' tables (chatdb v6 has no url_content ones): made empty first
+      ...cacheTables(GROMOZEKA_CACHE_TYPES),
+      ...GROMOZEKA_CACHE_TYPES.map(
+        (t) => `INSERT INTO cache (namespace, key, data, created_at, updated_at)
+          SELECT '${t}', key, data, created_at, updated_at FROM cache_${t}`,
+      ),
+      ...GROMOZEKA_CACHE_TYPES.map((t) => `DROP TABLE IF EXISTS cache_${t}`),
+    ],
+  },
+  {
+    version: 13,
+    name: "timestamps without defaults",
+    up: [
+      ...recreate(
+        "settings",
+        "key TEXT PRIMARY KEY, value TEXT, created_at {ts} NOT NULL, updated_at {ts} NOT NULL",
+        ["key", "value", "created_at", "updated_at"],
+      ),
+      ...recreate(
+        "chat_messages",
+        `chat_id {id} NOT NULL, message_id TEXT NOT NULL, date {ts} NOT NULL, user_id {id} NOT NULL,
+         reply_id TEXT, thread_id {id} NOT NULL DEFAULT 0, root_message_id TEXT,
+         message_text TEXT NOT NULL, message_type TEXT DEFAULT 'text' NOT NULL,
+         message_category TEXT DEFAULT 'user' NOT NULL, quote_text TEXT, media_id TEXT,
+         media_group_id TEXT, markup TEXT DEFAULT {""} NOT NULL, metadata TEXT DEFAULT {""} NOT NULL,
+         created_at {ts} NOT NULL, PRIMARY KEY (chat_id, message_id)`,
+        [
+          "chat_id",
+          "message_id",
+          "date",
+          "user_id",
+          "reply_id",
+          "thread_id",
+          "root_message_id",
+          "message_text",
+          "message_type",
+          "message_category",
+          "quote_text",
+          "media_id",
+          "media_group_id",
+          "markup",
+          "metadata",
+          "created_at",
+        ],
+      ),
+      ...recreate(
+        "chat_settings",
+        `chat_id {id} NOT NULL, key TEXT NOT NULL, value TEXT, updated_by {id} NOT NULL DEFAULT 0,
+         created_at {ts} NOT NULL, updated_at {ts} NOT NULL, PRIMARY KEY (chat_id, key)`,
+        ["chat_id", "key", "value", "updated_by", "created_at", "updated_at"],
+      ),
+      ...recreate(
+        "chat_users",
+        `chat_id {id} NOT NULL, user_id {id} NOT NULL, username TEXT NOT NULL, full_name TEXT NOT NULL,
+         timezone TEXT, messages_count {id} DEFAULT 0 NOT NULL, metadata TEXT DEFAULT '' NOT NULL,
+         created_at {ts} NOT NULL, updated_at {ts} NOT NULL, PRIMARY KEY (chat_id, user_id)`,
+        [
+          "chat_id",
+          "user_id",
+          "username",
+          "full_name",
+          "timezone",
+          "messages_count",
+          "metadata",
+          "created_at",
+          "updated_at",
+        ],
+      ),
+      ...recreate(
+        "chat_info",
+        `chat_id {id} PRIMARY KEY, title TEXT, username TEXT, type TEXT NOT NULL,
+         is_forum BOOLEAN NOT NULL DEFAULT FALSE, created_at {ts} NOT NULL, updated_at {ts} NOT NULL`,
+        ["chat_id", "title", "username", "type", "is_forum", "created_at", "updated_at"],
+      ),
+      ...recreate(
+        "chat_stats",
+        `chat_id {id} NOT NULL, date {ts} NOT NULL, messages_count {id} DEFAULT 0 NOT NULL,
+         created_at {ts} NOT NULL, updated_at {ts} NOT NULL, PRIMARY KEY (chat_id, date)`,
+        ["chat_id", "date", ...STATS_COLS],
+        { select: statsSelect("chat_stats", "chat_id") },
+      ),
+      ...recreate(
+        "chat_user_stats",
+        `chat_id {id} NOT NULL, user_id {id} NOT NULL, date {ts} NOT NULL,
+         messages_count {id} DEFAULT 0 NOT NULL, created_at {ts} NOT NULL, updated_at {ts} NOT NULL,
+         PRIMARY KEY (chat_id, user_id, date)`,
+        ["chat_id", "user_id", "date", ...STATS_COLS],
+        { select: statsSelect("chat_user_stats", "chat_id, user_id") },
+      ),
+      ...recreate(
+        "media_attachments",
+        `file_unique_id TEXT PRIMARY KEY, file_id TEXT, file_size {id}, media_type TEXT NOT NULL,
+         metadata TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', mime_type TEXT,
+         local_url TEXT, prompt TEXT, description TEXT, created_at {ts} NOT NULL, updated_at {ts} NOT NULL`,
+        [
+          "file_unique_id",
+          "file_id",
+          "file_size",
+          "media_type",
+          "metadata",
+          "status",
+          "mime_type",
+          "local_url",
+          "prompt",
+          "description",
+          "created_at",
+          "updated_at",
+        ],
+      ),
+      ...recreate(
+        "delayed_tasks",
+        `id TEXT PRIMARY KEY NOT NULL, delayed_ts {id} NOT NULL, function TEXT NOT NULL,
+         kwargs TEXT NOT NULL, is_done BOOLEAN NOT NULL DEFAULT FALSE, created_at {ts} NOT NULL,
+         updated_at {ts} NOT NULL`,
+        ["id", "delayed_ts", "function", "kwargs", "is_done", "created_at", "updated_at"],
+      ),
+      ...recreate(
+        "user_data",
+        `user_id {id} NOT NULL, chat_id {id} NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,
+         created_at {ts} NOT NULL, updated_at {ts} NOT NULL, PRIMARY KEY (user_id, chat_id, key)`,
+        ["user_id", "chat_id", "key", "data", "created_at", "updated_at"],
+      ),
+      ...spamLikeWithoutDefaults("spam_messages"),
+      ...spamLikeWithoutDefaults("ham_messages"),
+      ...recreate(
+        "chat_topics",
+        `chat_id {id} NOT NULL, topic_id {id} NOT NULL, icon_color {id}, icon_custom_emoji_id TEXT,
+         name TEXT, created_at {ts} NOT NULL, updated_at {ts} NOT NULL, PRIMARY KEY (chat_id, topic_id)`,
+        [
+          "chat_id",
+          "topic_id",
+          "icon_color",
+          "icon_custom_emoji_id",
+          "name",
+          "created_at",
+          "updated_at",
+        ],
+      ),
+      ...recreate(
+        "chat_summarization_cache",
+        `csid TEXT PRIMARY KEY, chat_id {id} NOT NULL, topic_id {id}, first_message_id TEXT NOT NULL,
+         last_message_id TEXT NOT NULL, prompt TEXT NOT NULL, summary TEXT NOT NULL,
+         created_at {ts} NOT NULL, updated_at {ts} NOT NULL`,
+        [
+          "csid",
+          "chat_id",
+          "topic_id",
+          "first_message_id",
+          "last_message_id",
+          "prompt",
+          "summary",
+          "created_at",
+          "updated_at",
+        ],
+        {
+          indexes: [
+            `CREATE INDEX IF NOT EXISTS chat_summarization_cache_ctfl_index
+              ON chat_summarization_cache (chat_id, topic_id, first_message_id, last_message_id, prompt)`,
+          ],
+        },
+      ),
+      ...recreate(
+        "bayes_tokens",
+        `token TEXT NOT NULL, chat_id {id}, spam_count {id} DEFAULT 0, ham_count {id} DEFAULT 0,
+         total_count {id} DEFAULT 0, created_at {ts} NOT NULL, updated_at {ts} NOT NULL,
+         PRIMARY KEY (token, chat_id)`,
+        ["token", "chat_id", "spam_count", "ham_count", "total_count", "created_at", "updated_at"],
+        {
+          indexes: [
+            "CREATE INDEX IF NOT EXISTS bayes_tokens_chat_idx ON bayes_tokens (chat_id)",
+            "CREATE INDEX IF NOT EXISTS bayes_tokens_total_idx ON bayes_tokens (total_count)",
+          ],
+        },
+      ),
+      ...recreate(
+        "bayes_classes",
+        `chat_id {id}, is_spam BOOLEAN NOT NULL, message_count {id} DEFAULT 0, token_count {id} DEFAULT 0,
+         created_at {ts} NOT NULL, updated_at {ts} NOT NULL, PRIMARY KEY (chat_id, is_spam)`,
+        ["chat_id", "is_spam", "message_count", "token_count", "created_at", "updated_at"],
+        {
+          indexes: ["CREATE INDEX IF NOT EXISTS bayes_classes_chat_idx ON bayes_classes (chat_id)"],
+        },
+      ),
+      ...recreate(
+        "cache_storage",
+        `namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_at {ts} NOT NULL,
+         PRIMARY KEY (namespace, key)`,
+        ["namespace", "key", "value", "updated_at"],
+        {
+          indexes: ["CREATE INDEX IF NOT EXISTS idx_cache_namespace ON cache_storage (namespace)"],
+        },
+      ),
+      ...recreate(
+        "cache",
+        `namespace TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL, created_at {ts} NOT NULL,
+         updated_at {ts} NOT NULL, PRIMARY KEY (namespace, key)`,
+        ["namespace", "key", "data", "created_at", "updated_at"],
+        { indexes: CACHE_INDEXES },
+      ),
+      ...recreate(
+        "media_groups",
+        `media_group_id TEXT NOT NULL, media_id TEXT NOT NULL, created_at {ts} NOT NULL,
+         PRIMARY KEY (media_group_id, media_id)`,
+        ["media_group_id", "media_id", "created_at"],
+      ),
+    ],
+  },
+  {
+    version: 14,
+    name: "divinations",
+    up: [
+      `CREATE TABLE IF NOT EXISTS divinations (
+        chat_id {id} NOT NULL, message_id TEXT NOT NULL, user_id {id} NOT NULL,
+        system_id TEXT NOT NULL, deck_id TEXT NOT NULL, layout_id TEXT NOT NULL,
+        question TEXT NOT NULL, draws_json TEXT NOT NULL, interpretation TEXT NOT NULL,
+        image_prompt TEXT, invoked_via TEXT NOT NULL, created_at {ts} NOT NULL,
+        PRIMARY KEY (chat_id, message_id))`,
+      `CREATE INDEX IF NOT EXISTS idx_divinations_user_created
+        ON divinations (chat_id, user_id, created_at)`,
+    ],
+  },
+  {
+    version: 15,
+    name: "divination_layouts",
+    up: [
+      `CREATE TABLE IF NOT EXISTS divination_layouts (
+        system_id TEXT NOT NULL, layout_id TEXT NOT NULL, name_en TEXT NOT NULL,
+        name_ru TEXT NOT NULL, n_symbols {id} NOT NULL, positions TEXT NOT NULL, description TEXT,
+        created_at {ts} NOT NULL, updated_at {ts} NOT NULL, PRIMARY KEY (system_id, layout_id))`,
+      "CREATE INDEX IF NOT EXISTS idx_divination_layouts_system ON divination_layouts (system_id)",
+    ],
+  },
+  {
+    version: 16,
+    name: "stat_events, stat_aggregates",
+    up: [
+      `CREATE TABLE IF NOT EXISTS stat_events (
+        event_id TEXT NOT NULL, event_type TEXT NOT NULL, event_time {ts} NOT NULL,
+        data TEXT NOT NULL, labels TEXT NOT NULL, processed {id} NOT NULL DEFAULT 0,
+        processed_id TEXT DEFAULT NULL, claimed_at {ts} DEFAULT NULL, created_at {ts} NOT NULL,
+        PRIMARY KEY (event_id))`,
+      `CREATE INDEX IF NOT EXISTS idx_stat_events_unprocessed
+        ON stat_events (processed, processed_id, claimed_at)`,
+      "CREATE INDEX IF NOT EXISTS idx_stat_events_lookup ON stat_events (event_type, event_time)",
+      `CREATE TABLE IF NOT EXISTS stat_aggregates (
+        event_type TEXT NOT NULL, period_start TEXT NOT NULL, period_type TEXT NOT NULL,
+        labels_hash TEXT NOT NULL, labels TEXT NOT NULL, metric_key TEXT NOT NULL,
+        metric_value {real} NOT NULL, updated_at {ts} NOT NULL,
+        PRIMARY KEY (event_type, period_start, period_type, labels_hash, metric_key))`,
+    ],
+  },
+  {
+    version: 17,
+    name: "message_embeddings",
+    up: [
+      `CREATE TABLE IF NOT EXISTS message_embeddings (
+        chat_id {id} NOT NULL, message_id TEXT NOT NULL, embedding {blob} NOT NULL,
+        dimensions {id} NOT NULL, model TEXT NOT NULL, created_at {ts} NOT NULL,
+        updated_at {ts} NOT NULL, PRIMARY KEY (chat_id, message_id))`,
+    ],
+  },
+  {
+    version: 18,
+    name: "message_embeddings (chat_id, model) index",
+    up: [
+      `CREATE INDEX IF NOT EXISTS idx_message_embeddings_chat_model
+        ON message_embeddings (chat_id, model)`,
+    ],
+  },
+];
+
+export const MIGRATIONS: readonly Migration[] = [...BASE_MIGRATIONS, ...GROMOZEKA_MIGRATIONS];
+
 /**
  * The schema version this build migrates writable sources to, as stored in
  * `settings['db-migration-version']`. A source whose version is higher is refused
  * (`SCHEMA_MISMATCH`): it was written by a newer chatdb.
  */
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
-
-/**
- * The rules both engines' migration runners share: refuse a database newer than the code,
- * and report a failed migration with the version the schema stays at.
- */
-export const migrationRules = {
-  latest: (migrations: readonly Migration[]) => migrations[migrations.length - 1]?.version ?? 0,
-  assertNotNewer(source: string, from: number, latest: number): void {
-    if (from <= latest) return;
-    throw new DatabaseError(
-      "SCHEMA_MISMATCH",
-      `source ${source}: schema version ${from} is newer than this chatdb supports (${latest}); upgrade chatdb`,
-      { source },
-    );
-  },
-  failed: (source: string, m: Migration, stays: number, cause: unknown) =>
-    new DatabaseError(
-      "QUERY_FAILED",
-      `source ${source}: migration ${m.version} (${m.name}) failed, schema stays at version ${stays}: ${(cause as Error).message}`,
-      { source, cause },
-    ),
-};
-
-/** What a migration run did. */
-export interface MigrationResult {
-  from: number;
-  to: number;
-  applied: { version: number; name: string }[];
-}
-
-/** One migration for the engine to apply in one transaction: its DDL, then the version bump. */
-export interface MigrationStep {
-  migration: Migration;
-  statements: string[];
-}
-
-/**
- * The migration procedure, written once for both engines: from the version found, each newer
- * migration is one step the engine applies in one transaction — re-reading the version inside
- * it, under its lock, and answering whether it ran (false: another process applied it first).
- * A failed step names the migration and the version the schema stays at. Engines drive it with
- * {@link driveSync} (SQLite) or {@link driveAsync} (PostgreSQL).
- */
-export function* migrationPlan(
-  source: string,
-  from: number,
-  migrations: readonly Migration[],
-  dialect: keyof typeof DIALECT_TYPES,
-): Generator<MigrationStep, MigrationResult, boolean> {
-  migrationRules.assertNotNewer(source, from, migrationRules.latest(migrations));
-  const applied: MigrationResult["applied"] = [];
-  let to = from;
-  for (const m of migrations) {
-    if (m.version <= from) continue;
-    let ran: boolean;
-    try {
-      const statements = m.up.map((s) => ddl(s, dialect)).filter((s) => s.trim() !== "");
-      ran = yield { migration: m, statements };
-    } catch (e) {
-      throw migrationRules.failed(source, m, to, e);
-    }
-    if (ran) applied.push({ version: m.version, name: m.name });
-    to = m.version;
-  }
-  return { from, to, applied };
-}
-
-type Plan = Generator<MigrationStep, MigrationResult, boolean>;
-
-export function driveSync(plan: Plan, apply: (step: MigrationStep) => boolean): MigrationResult {
-  let next = plan.next();
-  while (!next.done) {
-    let ran: boolean;
-    try {
-      ran = apply(next.value);
-    } catch (e) {
-      next = plan.throw(e);
-      continue;
-    }
-    next = plan.next(ran);
-  }
-  return next.value;
-}
-
-export async function driveAsync(
-  plan: Plan,
-  apply: (step: MigrationStep) => Promise<boolean>,
-): Promise<MigrationResult> {
-  let next = plan.next();
-  while (!next.done) {
-    let ran: boolean;
-    try {
-      ran = await apply(next.value);
-    } catch (e) {
-      next = plan.throw(e);
-      continue;
-    }
-    next = plan.next(ran);
-  }
-  return next.value;
-}
-
-/** Dialect tokens → concrete types. SQLite keeps gromozeka's declared types exactly. */
-export const DIALECT_TYPES = {
-  sqlite: {
-    "{id}": "INTEGER",
-    "{ts}": "TIMESTAMP",
-    "{float}": "FLOAT",
-    "{real}": "REAL",
-    "{blob}": "BLOB",
-    // gromozeka writes `DEFAULT ""` (SQLite reads a bare "" there as the empty string)
-    '{""}': '""',
-  },
-  pg: {
-    "{id}": "BIGINT",
-    "{ts}": "TIMESTAMPTZ",
-    "{float}": "DOUBLE PRECISION",
-    "{real}": "DOUBLE PRECISION",
-    "{blob}": "BYTEA",
-    '{""}': "''",
-  },
-} as const;
-
-/**
- * Dialect fragments of the data steps chatdb adds to gromozeka's migrations (migrations-gromozeka.ts),
- * where the two engines have no common SQL. A fragment that renders as "" is no statement there.
- */
-export const DIALECT_FRAGMENTS: Record<keyof typeof DIALECT_TYPES, Record<string, string>> = {
-  sqlite: {
-    // chat_users.metadata as a JSON object: '' (or blanks) is {}; anything else that is not a
-    // JSON object (invalid JSON, null, an array) is NULL
-    "{metadata_object}": `(CASE WHEN trim(metadata) = '' THEN '{}' WHEN NOT json_valid(metadata) THEN NULL
-      WHEN json_type(metadata) = 'object' THEN metadata END)`,
-    "{metadata_spammer}": `json_set(CASE WHEN trim(metadata) = '' THEN '{}' ELSE metadata END, '$.isSpammer', json('true'))`,
-    "{metadata_object_fn}": "",
-    // a day key as chatdb v6 wrote it ('2025-11-28 00:00:00') → as gromozeka writes it ('2025-11-28T00:00:00+00:00')
-    "{day_key}": `(CASE WHEN date LIKE '____-__-__ __:__:__' THEN substr(date, 1, 10) || 'T' || substr(date, 12) || '+00:00'
-      ELSE date END)`,
-  },
-  pg: {
-    "{metadata_object}": "pg_temp.chatdb_metadata_object(metadata)",
-    "{metadata_spammer}": `(pg_temp.chatdb_metadata_object(metadata) || '{"isSpammer": true}'::jsonb)::text`,
-    // PostgreSQL 15 has no JSON validity test but a failing cast
-    "{metadata_object_fn}": `CREATE OR REPLACE FUNCTION pg_temp.chatdb_metadata_object(t text) RETURNS jsonb
-      LANGUAGE plpgsql IMMUTABLE AS $$
-      BEGIN
-        IF btrim(t) = '' THEN RETURN '{}'::jsonb; END IF;
-        IF jsonb_typeof(t::jsonb) = 'object' THEN RETURN t::jsonb; END IF;
-        RETURN NULL;
-      EXCEPTION WHEN invalid_text_representation THEN RETURN NULL;
-      END $$`,
-    // TIMESTAMPTZ: both texts are one instant already
-    "{day_key}": "date",
-  },
-};
-
-export function ddl(text: string, dialect: keyof typeof DIALECT_TYPES): string {
-  const types: Record<string, string> = DIALECT_TYPES[dialect];
-  const fragments = DIALECT_FRAGMENTS[dialect];
-  return text.replace(
-    /\{(?:id|ts|float|real|blob|""|[a-z_]+)\}/g,
-    (t) => types[t] ?? fragments[t] ?? t,
-  );
-}

@@ -1,6 +1,5 @@
 /**
- * gromozeka's migrations 007–018 as chatdb runs them (src/schema/migrations-gromozeka.ts, not yet
- * in MIGRATIONS): a fresh file gets gromozeka's v18 schema exactly (compared with the v18 file
+ * gromozeka's migrations 007–018 as chatdb runs them (src/schema/migrations.ts): a fresh file gets gromozeka's v18 schema exactly (compared with the v18 file
  * gromozeka's own code made), and a chatdb v6 file with data moves to 18 losing nothing — on
  * SQLite and on PostgreSQL; gromozeka's own code then reads the migrated file (when python3.12
  * with aiosqlite and gromozeka's source are here).
@@ -13,14 +12,10 @@ import { join } from "node:path";
 import { SQL } from "bun";
 import { migrateSqlite } from "../../src/schema/migrate.ts";
 import { migratePg } from "../../src/schema/migrate-pg.ts";
-import { MIGRATIONS } from "../../src/schema/migrations.ts";
-import {
-  GROMOZEKA_CACHE_TYPES,
-  GROMOZEKA_MIGRATIONS,
-} from "../../src/schema/migrations-gromozeka.ts";
+import { GROMOZEKA_CACHE_TYPES, MIGRATIONS } from "../../src/schema/migrations.ts";
 import { closePgAdmin, pgSchema, runPg } from "../pg.ts";
 
-const ALL = [...MIGRATIONS, ...GROMOZEKA_MIGRATIONS];
+const ALL = MIGRATIONS;
 const FIXTURES = join(import.meta.dir, "..", "fixtures", "gromozeka");
 const dir = mkdtempSync(join(tmpdir(), "chatdb-gmig-"));
 afterAll(async () => {
