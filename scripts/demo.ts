@@ -194,7 +194,7 @@ async function main(): Promise<void> {
       await out.updateChatUser(FOOTBALL, u.userId, u.username, u.fullName);
     }
     for (const m of await db.getChatMessagesSince(FOOTBALL)) {
-      await out.saveChatMessage(m);
+      await out.saveChatMessage({ ...m, markup: m.markup ?? "", metadata: m.metadata ?? "" });
     }
   }
   const reopened = nextEvent<{ source: string; reason: string }>(

@@ -25,6 +25,12 @@ export interface ChatMessage {
   messageCategory: string;
   quoteText: string | null;
   mediaId: string | null;
+  /** The album (Telegram media group) the message belongs to; null when none, or before gromozeka 008. */
+  mediaGroupId: string | null;
+  /** The message's reply markup as gromozeka stores it (JSON text, "" when none); null before 007. */
+  markup: string | null;
+  /** gromozeka's per-message metadata (JSON text, "" when none); null before 007. */
+  metadata: string | null;
   createdAt: Date | null;
   /** From the author's chat_users row in the same source; null when there is none. */
   username: string | null;
@@ -46,6 +52,12 @@ export interface NewChatMessage {
   rootMessageId?: number | string | null;
   quoteText?: string | null;
   mediaId?: string | null;
+  /** The album (media group) id, as gromozeka stores it. */
+  mediaGroupId?: string | null;
+  /** Reply markup, JSON text (default ""). */
+  markup?: string;
+  /** Per-message metadata, JSON text (default ""). */
+  metadata?: string;
 }
 
 /** A member of a chat, with the per-chat message counter `saveChatMessage` keeps. */
@@ -191,6 +203,8 @@ export interface SpamMessage {
   text: string;
   reason: string;
   score: number;
+  /** How sure the classifier was (gromozeka 011+; 1.0 by default); null before. */
+  confidence: number | null;
   createdAt: Date | null;
   updatedAt: Date | null;
   dataSource: string;
@@ -204,6 +218,8 @@ export interface NewSpamMessage {
   text: string;
   reason: string;
   score: number;
+  /** How sure the classifier was, as gromozeka's `confidence` (default 1.0). */
+  confidence?: number;
 }
 
 /** One `(namespace, key)` value of the generic cache storage. */

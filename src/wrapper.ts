@@ -6,6 +6,7 @@
  */
 
 import { requireBun } from "./_internal/runtime.ts";
+import { boundParams } from "./_internal/time-bounds.ts";
 import {
   bool,
   date,
@@ -173,6 +174,9 @@ export class DatabaseWrapper extends WrapperCore {
       category: text(m.messageCategory ?? "user", "messageCategory"),
       quote: optText(m.quoteText, "quoteText"),
       mediaId: optText(m.mediaId, "mediaId"),
+      mediaGroupId: optText(m.mediaGroupId, "mediaGroupId"),
+      markup: text(m.markup ?? "", "markup"),
+      metadata: text(m.metadata ?? "", "metadata"),
       now: nowDb(),
       day: dayDb(when),
     });
@@ -222,8 +226,8 @@ export class DatabaseWrapper extends WrapperCore {
       categories?: readonly string[];
     },
   ): Promise<ChatMessage[]> {
-    const since = opts?.since === undefined ? null : toDbTime(date(opts.since, "since"));
-    const till = opts?.till === undefined ? null : toDbTime(date(opts.till, "till"));
+    const since = opts?.since === undefined ? null : date(opts.since, "since");
+    const till = opts?.till === undefined ? null : date(opts.till, "till");
     const threadId = optId(opts?.threadId, "threadId");
     const categories =
       opts?.categories === undefined ? null : JSON.stringify(texts(opts.categories, "categories"));
@@ -233,8 +237,8 @@ export class DatabaseWrapper extends WrapperCore {
       messages.since(since !== null, till !== null, threadId !== null),
       {
         chatId: id(chatId, "chatId"),
-        since,
-        till,
+        ...boundParams("since", since),
+        ...boundParams("till", till),
         threadId,
         categories,
         limit: opts?.limit === undefined ? -1 : limit(opts.limit, 0),
@@ -326,11 +330,10 @@ export class DatabaseWrapper extends WrapperCore {
     chatId: number,
     opts?: ReadOptions & { limit?: number; seenSince?: Date },
   ): Promise<ChatUser[]> {
-    const seenSince =
-      opts?.seenSince === undefined ? null : toDbTime(date(opts.seenSince, "seenSince"));
+    const seenSince = opts?.seenSince === undefined ? null : date(opts.seenSince, "seenSince");
     return this.read(chatId, opts, users.list(seenSince !== null), {
       chatId: id(chatId, "chatId"),
-      seenSince,
+      ...boundParams("seenSince", seenSince),
       limit: limit(opts?.limit, 10),
     });
   }
@@ -432,10 +435,16 @@ export class DatabaseWrapper extends WrapperCore {
    * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
    * there if readonly. A true upsert: created_at is kept (gromozeka's INSERT OR REPLACE reset it).
    */
-  async setChatSetting(chatId: number, key: string, value: string): Promise<boolean> {
+  async setChatSetting(
+    chatId: number,
+    key: string,
+    value: string,
+    updatedBy = 0,
+  ): Promise<boolean> {
     return this.write(chatId, chatSettings.set, {
       ...chatKey(chatId, key),
       value: text(value, "value"),
+      updatedBy: id(updatedBy, "updatedBy"),
       now: nowDb(),
     });
   }
@@ -673,6 +682,7 @@ export class DatabaseWrapper extends WrapperCore {
       text: text(s.text, "text"),
       reason: text(s.reason, "reason"),
       score: num(s.score, "score"),
+      confidence: s.confidence === undefined ? 1 : num(s.confidence, "confidence"),
       now: nowDb(),
     });
   }
@@ -789,8 +799,8 @@ export class DatabaseWrapper extends WrapperCore {
     const ttl = opts?.ttl === undefined ? undefined : num(opts.ttl, "ttl");
     text(key, "key");
     if (ttl !== undefined && ttl <= 0) return null;
-    const notBefore = ttl === undefined ? null : toDbTime(new Date(Date.now() - ttl * 1000));
-    return this.firstMatch(cache.get, { key, notBefore }, opts);
+    const notBefore = ttl === undefined ? null : new Date(Date.now() - ttl * 1000);
+    return this.firstMatch(cache.get, { key, ...boundParams("notBefore", notBefore) }, opts);
   }
 
   /** Writes to the default source (not routed by chat). Upsert. */

@@ -141,7 +141,7 @@ describe.skipIf(!runPg)("postgres source", () => {
     await expect(raw).rejects.toMatchObject({ errno: "25006" });
     const now = "2026-01-01 00:00:00";
     await expectCode(
-      source.exec(chatSettings.set, { chatId: chat, key: "k", value: "v", now }),
+      source.exec(chatSettings.set, { chatId: chat, key: "k", value: "v", updatedBy: 0, now }),
       "READONLY_SOURCE",
     );
     expect(await db.getChatSettings(chat)).toEqual({});

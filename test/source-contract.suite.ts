@@ -74,7 +74,7 @@ const countMessages = fold("SELECT count(*) AS n FROM chat_messages", (rows) => 
 const save = (id: number) => ({
   chatId: -100,
   messageId: String(id),
-  date: "2026-01-02 10:00:00",
+  date: "2026-01-02T10:00:00+00:00",
   userId: 7,
   replyId: null,
   threadId: 0,
@@ -84,8 +84,11 @@ const save = (id: number) => ({
   category: "user",
   quote: null,
   mediaId: null,
-  now: "2026-01-02 10:00:01",
-  day: "2026-01-02 00:00:00",
+  mediaGroupId: null,
+  markup: "",
+  metadata: "",
+  now: "2026-01-02T10:00:01+00:00",
+  day: "2026-01-02T00:00:00+00:00",
 });
 
 /** The source contract on one kind. */
@@ -124,7 +127,7 @@ export function sourceContract(kind: SourceKind): void {
     test("runs get and all; run is true only when a row changed, refused on a readonly kind", async () => {
       await using loc = await kind.location();
       const set = (s: Source, key: string, value: string) =>
-        s.exec(chatSettings.set, { chatId: -100, key, value, now });
+        s.exec(chatSettings.set, { chatId: -100, key, value, updatedBy: 0, now });
       if (!kind.writable) {
         await loc.seed(async (w) => {
           await set(w, "lang", "en");
@@ -237,7 +240,8 @@ export function sourceContract(kind: SourceKind): void {
       await expectCode(() => source.exec(settings.get, { key: "x" }), "CLOSED");
       if (!kind.writable) {
         await expectCode(
-          () => source.exec(chatSettings.set, { chatId: 1, key: "k", value: "v", now }),
+          () =>
+            source.exec(chatSettings.set, { chatId: 1, key: "k", value: "v", updatedBy: 0, now }),
           "CLOSED",
         );
       }

@@ -36,23 +36,51 @@ export function timeBound(d: Date): TimeBound {
 /** Which side of the bound, and whether the bound itself is in. */
 export type BoundOp = ">" | ">=" | "<" | "<=";
 
+/** A placeholder in {@link sqliteTimeParts}: which of the bound's three texts goes there. */
+export interface BoundSlot {
+  readonly slot: keyof TimeBound;
+}
+
+const at = (slot: keyof TimeBound): BoundSlot => ({ slot });
+
 /**
- * The SQLite condition `col op B` over both encodings, given the three placeholders of
- * {@link TimeBound} (`space`, `iso`, `isoDay`) as SQL text.
+ * The SQLite condition `col op B` over both encodings, as SQL text and the slots where the
+ * bound's three texts go (see {@link TimeBound}).
  */
+export function sqliteTimeParts(col: string, op: BoundOp): (string | BoundSlot)[] {
+  const [space, iso, day] = [at("space"), at("iso"), at("isoDay")];
+  switch (op) {
+    case ">": // (space, ∞) minus [isoDay, iso]
+      return [`(${col} > `, space, ` AND NOT (${col} >= `, day, ` AND ${col} <= `, iso, "))"];
+    case ">=": // [space, ∞) minus [isoDay, iso)
+      return [`(${col} >= `, space, ` AND NOT (${col} >= `, day, ` AND ${col} < `, iso, "))"];
+    case "<": // (−∞, iso) minus [space, isoDay)
+      return [`(${col} < `, iso, ` AND NOT (${col} >= `, space, ` AND ${col} < `, day, "))"];
+    case "<=": // (−∞, iso] minus (space, isoDay)
+      return [`(${col} <= `, iso, ` AND NOT (${col} > `, space, ` AND ${col} < `, day, "))"];
+  }
+}
+
+/** The same as text, each slot replaced by the SQL given for it (placeholders, literals). */
 export function sqliteTimeCondition(
   col: string,
   op: BoundOp,
-  p: { space: string; iso: string; isoDay: string },
+  p: Record<keyof TimeBound, string>,
 ): string {
-  switch (op) {
-    case ">": // (space, ∞) minus [isoDay, iso]
-      return `(${col} > ${p.space} AND NOT (${col} >= ${p.isoDay} AND ${col} <= ${p.iso}))`;
-    case ">=": // [space, ∞) minus [isoDay, iso)
-      return `(${col} >= ${p.space} AND NOT (${col} >= ${p.isoDay} AND ${col} < ${p.iso}))`;
-    case "<": // (−∞, iso) minus [space, isoDay)
-      return `(${col} < ${p.iso} AND NOT (${col} >= ${p.space} AND ${col} < ${p.isoDay}))`;
-    case "<=": // (−∞, iso] minus (space, isoDay)
-      return `(${col} <= ${p.iso} AND NOT (${col} > ${p.space} AND ${col} < ${p.isoDay}))`;
-  }
+  return sqliteTimeParts(col, op)
+    .map((part) => (typeof part === "string" ? part : p[part.slot]))
+    .join("");
+}
+
+/** A call's parameters for one time bound named `name`: its three texts (see {@link TimeBound}). */
+export function boundParams<N extends string>(
+  name: N,
+  d: Date | null,
+): Record<N | `${N}Iso` | `${N}Day`, string | null> {
+  const b = d === null ? null : timeBound(d);
+  return {
+    [name]: b?.space ?? null,
+    [`${name}Iso`]: b?.iso ?? null,
+    [`${name}Day`]: b?.isoDay ?? null,
+  } as Record<N | `${N}Iso` | `${N}Day`, string | null>;
 }

@@ -93,20 +93,24 @@ export function date(value: unknown, name: string): Date {
 
 const pad = (n: number, w = 2) => String(n).padStart(w, "0");
 
-/** Date → `YYYY-MM-DD HH:MM:SS[.mmm]` in UTC; the milliseconds only when non-zero. */
+/**
+ * Date → the stored form, as gromozeka writes it today: Python's `isoformat()` of the UTC
+ * instant, `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00` (the fraction only when non-zero). gromozeka's
+ * own SQL compares these as text, so chatdb's rows must sort among its rows.
+ */
 export function toDbTime(d: Date): string {
   const ms = d.getUTCMilliseconds();
   return (
-    `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${ms ? `.${pad(ms, 3)}` : ""}`
+    `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${ms ? `.${pad(ms * 1000, 6)}` : ""}+00:00`
   );
 }
 
 /** The current time in the stored format. */
 export const nowDb = () => toDbTime(new Date());
 
-/** Midnight UTC of the day, as chat_stats keys it. */
-export const dayDb = (d: Date) => `${toDbTime(d).slice(0, 10)} 00:00:00`;
+/** Midnight UTC of the day, as gromozeka keys chat_stats and chat_user_stats. */
+export const dayDb = (d: Date) => `${toDbTime(d).slice(0, 10)}T00:00:00+00:00`;
 
 /**
  * Stored time → Date. Accepts SQLite's naive UTC text (with or without fraction), ISO-8601
@@ -117,7 +121,8 @@ export function fromDbTime(v: unknown): Date | null {
   if (typeof v === "string") {
     // Every row read carries one or two timestamps, so the stored format gets a fast path:
     // char codes and integer arithmetic cost ≈ 25 ns, Date's string parser ≈ 250 ns.
-    const ms = naiveUtcMs(v);
+    // gromozeka's (and chatdb's) `…+00:00` is the naive text of the same UTC instant
+    const ms = naiveUtcMs(v.endsWith("+00:00") ? v.slice(0, -6) : v);
     return ms === undefined ? parseDateText(v) : new Date(ms);
   }
   if (v === null || v === undefined) return null;

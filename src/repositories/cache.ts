@@ -1,7 +1,19 @@
-/** cache_storage (namespace, key) and the typed cache_<type> tables. */
+/** cache_storage (namespace, key) and the typed caches (gromozeka's `cache`, or cache_<type> before 012). */
 import { fromDbTime } from "../_internal/values.ts";
+import { DatabaseError } from "../errors.ts";
 import { CACHE_TYPES, type CacheType } from "../schema/migrations.ts";
-import { fold, many, named, one, type Row, sql, ts, write } from "../sources/query.ts";
+import {
+  fold,
+  many,
+  named,
+  one,
+  type Row,
+  sql,
+  text,
+  timeCompare,
+  variant,
+  write,
+} from "../sources/query.ts";
 import type { CacheEntry, CacheStorageEntry } from "../types.ts";
 
 export function mapStorage(r: Row, dataSource: string): CacheStorageEntry {
@@ -55,24 +67,48 @@ export const cacheStorage = named("cacheStorage", {
   ),
 });
 
-/** The queries of one cache_<type> table; the table name is from the fixed list, never user text. */
+/**
+ * The queries of one cache type. gromozeka 012+ keeps every type in one table `cache`,
+ * namespace = the type; before, each type had its own `cache_<type>` table. Reads pick by what
+ * the file has (a readonly source may be at any version); writes go to a writable source, which
+ * is always at the latest schema. The table name is from the fixed list, never user text.
+ */
 function typedCache(type: CacheType) {
-  const table = `cache_${type}`;
+  const legacy = `cache_${type}`;
+  const fresh = (p: {
+    notBefore: string | null;
+    notBeforeIso: string | null;
+    notBeforeDay: string | null;
+  }) =>
+    sql`(${text(p.notBefore)} IS NULL OR ${timeCompare("updated_at", ">=", { space: p.notBefore, iso: p.notBeforeIso, day: p.notBeforeDay })})`;
+  type Get = { key: string } & Record<"notBefore" | "notBeforeIso" | "notBeforeDay", string | null>;
+  const unified = one(
+    (p: Get) => sql`SELECT key, data, created_at, updated_at FROM cache
+    WHERE namespace = '${type}' AND key = ${p.key} AND ${fresh(p)}`,
+    mapEntry,
+  );
+  const perType = one(
+    (p: Get) => sql`SELECT key, data, created_at, updated_at FROM ${legacy}
+    WHERE key = ${p.key} AND ${fresh(p)}`,
+    mapEntry,
+  );
   return named(`cache.${type}`, {
     /** `notBefore`: null = no expiry. */
-    get: one(
-      (p: { key: string; notBefore: string | null }) =>
-        sql`SELECT key, data, created_at, updated_at FROM ${table} WHERE key = ${p.key}
-        AND (${ts(p.notBefore)} IS NULL OR updated_at >= ${ts(p.notBefore)})`,
-      mapEntry,
-    ),
+    get: variant((schema) => {
+      if (schema.has("cache")) return unified;
+      if (schema.has(legacy)) return perType;
+      throw new DatabaseError(
+        "SCHEMA_MISMATCH",
+        `cache type ${type}: this file has neither the table cache (gromozeka 012+) nor ${legacy}`,
+      );
+    }),
     set: write(
       (p: { key: string; data: string; now: string }) =>
-        sql`INSERT INTO ${table} (key, data, created_at, updated_at)
-        VALUES (${p.key}, ${p.data}, ${p.now}, ${p.now})
-        ON CONFLICT (key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`,
+        sql`INSERT INTO cache (namespace, key, data, created_at, updated_at)
+        VALUES ('${type}', ${p.key}, ${p.data}, ${p.now}, ${p.now})
+        ON CONFLICT (namespace, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`,
     ),
-    clear: write(`DELETE FROM ${table}`),
+    clear: write(`DELETE FROM cache WHERE namespace = '${type}'`),
   });
 }
 

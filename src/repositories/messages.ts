@@ -1,7 +1,6 @@
 /** chat_messages (+ the counters saveChatMessage bumps: chat_users, chat_stats, chat_user_stats). */
 import { fromDbTime, toNum, toStrOrNull } from "../_internal/values.ts";
 import {
-  type AllQuery,
   batch,
   bigint,
   jsonStrings,
@@ -9,18 +8,24 @@ import {
   many,
   named,
   one,
+  optionalColumns,
   type Row,
   sql,
   text,
-  ts,
+  timeCompare,
+  type VariantQuery,
   write,
 } from "../sources/query.ts";
 import type { ChatMessage } from "../types.ts";
 
+/** Columns gromozeka added later (007: markup, metadata; 008: media_group_id): null before. */
+const LATER = ["media_group_id", "markup", "metadata"];
+
 // LEFT JOIN: unlike gromozeka, a message whose author has no chat_users row is still returned.
-const SELECT = `SELECT c.chat_id, c.message_id, c.date, c.user_id, c.reply_id, c.thread_id,
-  c.root_message_id, c.message_text, c.message_type, c.message_category, c.quote_text, c.media_id,
-  c.created_at, u.username, u.full_name
+const select = (col: (name: string) => string) => `SELECT c.chat_id, c.message_id, c.date,
+  c.user_id, c.reply_id, c.thread_id, c.root_message_id, c.message_text, c.message_type,
+  c.message_category, c.quote_text, c.media_id, c.created_at, ${LATER.map(col).join(", ")},
+  u.username, u.full_name
   FROM chat_messages c LEFT JOIN chat_users u ON u.chat_id = c.chat_id AND u.user_id = c.user_id`;
 
 export function mapMessage(r: Row, dataSource: string): ChatMessage {
@@ -37,6 +42,9 @@ export function mapMessage(r: Row, dataSource: string): ChatMessage {
     messageCategory: r.message_category as string,
     quoteText: r.quote_text as string | null,
     mediaId: r.media_id as string | null,
+    mediaGroupId: r.media_group_id as string | null,
+    markup: r.markup as string | null,
+    metadata: r.metadata as string | null,
     createdAt: fromDbTime(r.created_at),
     username: r.username as string | null,
     fullName: r.full_name as string | null,
@@ -52,31 +60,41 @@ export function mapMessage(r: Row, dataSource: string): ChatMessage {
 const NEWEST_FIRST = "c.date DESC, length(c.message_id) DESC, c.message_id DESC";
 const OLDEST_FIRST = "c.date ASC, length(c.message_id) ASC, c.message_id ASC";
 
+/** A time bound's three texts (see `boundParams` in _internal/time-bounds.ts); null = not given. */
+type Bound<N extends string> = Record<N | `${N}Iso` | `${N}Day`, string | null>;
+
 /** What getChatMessagesSince filters by; null = not given, limit −1 = none. */
 export type SinceParams = {
   chatId: number;
-  since: string | null;
-  till: string | null;
   threadId: number | null;
   /** A JSON array of categories (an empty one matches nothing). */
   categories: string | null;
   limit: number;
-};
+} & Bound<"since"> &
+  Bound<"till">;
 
 /**
  * One `since` statement per combination of since/till/thread: a filter that is given is a
- * plain condition the index can range over, one that is not is left out. gromozeka's one
- * statement, `(? IS NULL OR col > ?)`, matches the same rows but hides the range from the
- * planner (a scan of the whole chat for a `since`, or for the rows newer than a `till`).
+ * condition the index can range over, one that is not is left out. gromozeka's one statement,
+ * `(? IS NULL OR col > ?)`, matches the same rows but hides the range from the planner (a scan
+ * of the whole chat for a `since`, or for the rows newer than a `till`). Time bounds hold for
+ * both of gromozeka's timestamp encodings ({@link timeCompare}).
  */
 function sinceQuery(since: boolean, till: boolean, thread: boolean) {
-  const query = many(
-    (p: SinceParams) => sql`${SELECT} WHERE c.chat_id = ${p.chatId}
-     ${since ? sql`AND c.date > ${ts(p.since)}` : ""} ${till ? sql`AND c.date < ${ts(p.till)}` : ""}
+  const query = optionalColumns(
+    "chat_messages",
+    LATER,
+    (col) =>
+      many(
+        (p: SinceParams) => sql`${select(col)} WHERE c.chat_id = ${p.chatId}
+     ${since ? sql`AND ${timeCompare("c.date", ">", { space: p.since, iso: p.sinceIso, day: p.sinceDay })}` : ""}
+     ${till ? sql`AND ${timeCompare("c.date", "<", { space: p.till, iso: p.tillIso, day: p.tillDay })}` : ""}
      ${thread ? sql`AND c.thread_id = ${bigint(p.threadId)}` : ""}
      AND (${text(p.categories)} IS NULL OR c.message_category IN ${jsonStrings(p.categories)})
      ORDER BY ${NEWEST_FIRST} LIMIT ${limit(p.limit)}`,
-    mapMessage,
+        mapMessage,
+      ),
+    "c.",
   );
   const filters = [since && "since", till && "till", thread && "thread"].filter(Boolean);
   query.name = `messages.since${filters.length ? `[${filters.join(",")}]` : ""}`;
@@ -98,6 +116,9 @@ export type SaveParams = {
   category: string;
   quote: string | null;
   mediaId: string | null;
+  mediaGroupId: string | null;
+  markup: string;
+  metadata: string;
   now: string;
   day: string;
 };
@@ -105,27 +126,45 @@ export type SaveParams = {
 type Key = { chatId: number; messageId: string };
 
 export const messages = named("messages", {
-  byId: one(
-    (p: Key) =>
-      sql`${SELECT} WHERE c.chat_id = ${p.chatId} AND c.message_id = ${p.messageId} LIMIT 1`,
-    mapMessage,
+  byId: optionalColumns(
+    "chat_messages",
+    LATER,
+    (col) =>
+      one(
+        (p: Key) =>
+          sql`${select(col)} WHERE c.chat_id = ${p.chatId} AND c.message_id = ${p.messageId} LIMIT 1`,
+        mapMessage,
+      ),
+    "c.",
   ),
-  byUser: many(
-    (p: { chatId: number; userId: number; limit: number }) =>
-      sql`${SELECT} WHERE c.chat_id = ${p.chatId} AND c.user_id = ${p.userId}
-      ORDER BY ${NEWEST_FIRST} LIMIT ${p.limit}`,
-    mapMessage,
+  byUser: optionalColumns(
+    "chat_messages",
+    LATER,
+    (col) =>
+      many(
+        (p: { chatId: number; userId: number; limit: number }) =>
+          sql`${select(col)} WHERE c.chat_id = ${p.chatId} AND c.user_id = ${p.userId}
+          ORDER BY ${NEWEST_FIRST} LIMIT ${p.limit}`,
+        mapMessage,
+      ),
+    "c.",
   ),
-  byRoot: many(
-    (p: { chatId: number; rootMessageId: string; threadId: number | null }) =>
-      sql`${SELECT} WHERE c.chat_id = ${p.chatId} AND c.root_message_id = ${p.rootMessageId}
-      AND (${bigint(p.threadId)} IS NULL OR c.thread_id = ${bigint(p.threadId)})
-      ORDER BY ${OLDEST_FIRST}`,
-    mapMessage,
+  byRoot: optionalColumns(
+    "chat_messages",
+    LATER,
+    (col) =>
+      many(
+        (p: { chatId: number; rootMessageId: string; threadId: number | null }) =>
+          sql`${select(col)} WHERE c.chat_id = ${p.chatId} AND c.root_message_id = ${p.rootMessageId}
+          AND (${bigint(p.threadId)} IS NULL OR c.thread_id = ${bigint(p.threadId)})
+          ORDER BY ${OLDEST_FIRST}`,
+        mapMessage,
+      ),
+    "c.",
   ),
   /** The variant for the filters given (see {@link sinceQuery}). */
   since: (since: boolean, till: boolean, thread: boolean) =>
-    SINCE[Number(since) | (Number(till) << 1) | (Number(thread) << 2)] as AllQuery<
+    SINCE[Number(since) | (Number(till) << 1) | (Number(thread) << 2)] as VariantQuery<
       ChatMessage[],
       SinceParams
     >,
@@ -142,9 +181,10 @@ export const messages = named("messages", {
     write(
       (p: SaveParams) => sql`INSERT INTO chat_messages (chat_id, message_id, date, user_id,
       reply_id, thread_id, root_message_id, message_text, message_type, message_category,
-      quote_text, media_id, created_at)
+      quote_text, media_id, media_group_id, markup, metadata, created_at)
       VALUES (${p.chatId}, ${p.messageId}, ${p.date}, ${p.userId}, ${p.replyId}, ${p.threadId},
-      ${p.rootMessageId}, ${p.text}, ${p.type}, ${p.category}, ${p.quote}, ${p.mediaId}, ${p.now})
+      ${p.rootMessageId}, ${p.text}, ${p.type}, ${p.category}, ${p.quote}, ${p.mediaId},
+      ${p.mediaGroupId}, ${p.markup}, ${p.metadata}, ${p.now})
       ON CONFLICT DO NOTHING`,
     ),
     write(

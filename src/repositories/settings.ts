@@ -40,11 +40,13 @@ export const chatSettings = named("chatSettings", {
       sql`SELECT key AS k, value AS v FROM chat_settings WHERE chat_id = ${p.chatId} ORDER BY key`,
     toRecord,
   ),
+  /** `updatedBy`: the user who changed it (gromozeka 010's column; 0 = the bot itself). */
   set: write(
-    (p: ChatKey & { value: string } & Stamp) =>
-      sql`INSERT INTO chat_settings (chat_id, key, value, created_at, updated_at)
-      VALUES (${p.chatId}, ${p.key}, ${p.value}, ${p.now}, ${p.now}) ON CONFLICT (chat_id, key)
-      DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    (p: ChatKey & { value: string; updatedBy: number } & Stamp) =>
+      sql`INSERT INTO chat_settings (chat_id, key, value, updated_by, created_at, updated_at)
+      VALUES (${p.chatId}, ${p.key}, ${p.value}, ${p.updatedBy}, ${p.now}, ${p.now})
+      ON CONFLICT (chat_id, key) DO UPDATE SET value = excluded.value,
+      updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
   ),
   unset: write(
     (p: ChatKey) => sql`DELETE FROM chat_settings WHERE chat_id = ${p.chatId} AND key = ${p.key}`,

@@ -2,20 +2,48 @@
 import { fromDbTime, toBool, toNum } from "../_internal/values.ts";
 import {
   type AllQuery,
+  boolean,
+  type GetQuery,
   limit,
   many,
   named,
   one,
+  optionalColumns,
+  type Params,
+  perDialect,
   type Row,
   sql,
-  ts,
+  timeCompare,
+  type VariantQuery,
   write,
 } from "../sources/query.ts";
 import type { ChatUser } from "../types.ts";
 import { CHAT_INFO_COLUMNS, mapChatInfo } from "./chats.ts";
 
-const SELECT = `SELECT chat_id, user_id, username, full_name, timezone, messages_count, is_spammer,
-  metadata, created_at, updated_at FROM chat_users`;
+/**
+ * Columns a file may lack: `is_spammer` (gromozeka 002–008; 009 moved spam status into
+ * `metadata` JSON, `"isSpammer": true`) and `metadata` (003+).
+ */
+const LATER = ["is_spammer", "metadata"];
+
+const select = (col: (name: string) => string) =>
+  `SELECT chat_id, user_id, username, full_name, timezone, messages_count, ${LATER.map(col).join(", ")},
+  created_at, updated_at FROM chat_users`;
+
+/** gromozeka 009+: the flag in the metadata JSON (false when absent or not a JSON object). */
+function spammerIn(metadata: unknown): boolean {
+  if (typeof metadata !== "string" || !metadata.includes('"isSpammer"')) return false;
+  try {
+    const parsed: unknown = JSON.parse(metadata);
+    return (
+      typeof parsed === "object" &&
+      parsed !== null &&
+      (parsed as { isSpammer?: unknown }).isSpammer === true
+    );
+  } catch {
+    return false;
+  }
+}
 
 export function mapChatUser(r: Row, dataSource: string): ChatUser {
   return {
@@ -25,42 +53,57 @@ export function mapChatUser(r: Row, dataSource: string): ChatUser {
     fullName: r.full_name as string,
     timezone: r.timezone as string | null,
     messagesCount: toNum(r.messages_count),
-    isSpammer: toBool(r.is_spammer),
-    metadata: r.metadata as string,
+    isSpammer: r.is_spammer === null ? spammerIn(r.metadata) : toBool(r.is_spammer),
+    metadata: (r.metadata as string | null) ?? "",
     createdAt: fromDbTime(r.created_at),
     updatedAt: fromDbTime(r.updated_at),
     dataSource,
   };
 }
 
+/** A chat_users read over whatever columns the file has. */
+const read = <R, P extends Params>(build: (select: string) => GetQuery<R, P> | AllQuery<R, P>) =>
+  optionalColumns("chat_users", LATER, (col) => build(select(col)));
+
 type Member = { chatId: number; userId: number };
-/** getChatUsers: `seenSince` null = any time. */
-export type ListParams = { chatId: number; seenSince: string | null; limit: number };
+/** getChatUsers: `seenSince` null = any time (see `boundParams`). */
+export type ListParams = { chatId: number; limit: number } & Record<
+  "seenSince" | "seenSinceIso" | "seenSinceDay",
+  string | null
+>;
 
 /** One statement with and one without `seenSince`, so the index ranges over it (see messages.ts). */
 const LIST = [false, true].map((seen) => {
-  const query = many(
-    (p: ListParams) => sql`${SELECT} WHERE chat_id = ${p.chatId}
-     ${seen ? sql`AND updated_at > ${ts(p.seenSince)}` : ""}
+  const query = read((select) =>
+    many(
+      (p: ListParams) => sql`${select} WHERE chat_id = ${p.chatId}
+     ${seen ? sql`AND ${timeCompare("updated_at", ">", { space: p.seenSince, iso: p.seenSinceIso, day: p.seenSinceDay })}` : ""}
      ORDER BY updated_at DESC, user_id LIMIT ${limit(p.limit)}`,
-    mapChatUser,
+      mapChatUser,
+    ),
   );
   query.name = seen ? "users.list[seenSince]" : "users.list";
   return query;
 });
 
 export const users = named("users", {
-  get: one(
-    (p: Member) => sql`${SELECT} WHERE chat_id = ${p.chatId} AND user_id = ${p.userId}`,
-    mapChatUser,
+  get: read((select) =>
+    one(
+      (p: Member) => sql`${select} WHERE chat_id = ${p.chatId} AND user_id = ${p.userId}`,
+      mapChatUser,
+    ),
   ),
-  // Exact, case-sensitive; the lowest user_id wins when several rows match (gromozeka: undefined).
-  byUsername: one(
-    (p: { chatId: number; username: string }) =>
-      sql`${SELECT} WHERE chat_id = ${p.chatId} AND username = ${p.username} ORDER BY user_id LIMIT 1`,
-    mapChatUser,
+  // Case-insensitive, as gromozeka's LOWER(username) = LOWER(?); the lowest user_id wins when
+  // several rows match (gromozeka: whichever comes first).
+  byUsername: read((select) =>
+    one(
+      (p: { chatId: number; username: string }) =>
+        sql`${select} WHERE chat_id = ${p.chatId} AND lower(username) = lower(${p.username})
+        ORDER BY user_id LIMIT 1`,
+      mapChatUser,
+    ),
   ),
-  list: (seenSince: boolean) => LIST[Number(seenSince)] as AllQuery<ChatUser[], ListParams>,
+  list: (seenSince: boolean) => LIST[Number(seenSince)] as VariantQuery<ChatUser[], ListParams>,
   /** A true upsert: counters, metadata, spammer flag and created_at survive. */
   upsert: write(
     (p: Member & { username: string; fullName: string; now: string }) =>
@@ -69,10 +112,19 @@ export const users = named("users", {
       ON CONFLICT (chat_id, user_id) DO UPDATE SET username = excluded.username,
       full_name = excluded.full_name, updated_at = excluded.updated_at`,
   ),
-  // gromozeka did not touch updated_at here; chatdb does, so "seen since" reflects the change.
+  /**
+   * Where gromozeka 009+ keeps it: `"isSpammer"` in the metadata JSON, the other keys kept
+   * (metadata that is not a JSON object becomes `{}` first). gromozeka did not touch
+   * updated_at here; chatdb does, so "seen since" reflects the change.
+   */
   setSpammer: write(
     (p: Member & { isSpammer: boolean; now: string }) =>
-      sql`UPDATE chat_users SET is_spammer = ${p.isSpammer}, updated_at = ${p.now}
+      sql`UPDATE chat_users SET metadata = ${perDialect({
+        sqlite: sql`json_set(CASE WHEN json_valid(metadata) AND json_type(metadata) = 'object'
+          THEN metadata ELSE '{}' END, '$.isSpammer', json(CASE WHEN ${p.isSpammer} THEN 'true' ELSE 'false' END))`,
+        pg: sql`(CASE WHEN metadata ~ '^\s*\{' THEN metadata::jsonb ELSE '{}'::jsonb END
+          || jsonb_build_object('isSpammer', ${boolean(p.isSpammer)}))::text`,
+      })}, updated_at = ${p.now}
       WHERE chat_id = ${p.chatId} AND user_id = ${p.userId}`,
   ),
   setMetadata: write(

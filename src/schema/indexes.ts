@@ -84,13 +84,14 @@ export const INDEXES: readonly ChatdbIndex[] = [
     version: 1,
   },
   {
-    name: "chatdb_users_by_username",
+    // gromozeka's lookup is LOWER(username) = LOWER(?): the index is on the same expression
+    name: "chatdb_users_by_lower_username",
     table: "chat_users",
     columns: ["chat_id", "username", "user_id"],
-    on: "chat_id, username, user_id",
-    pgHash: "username",
+    on: "chat_id, lower(username), user_id",
+    pgHash: "(lower(username))",
     serves: ["getChatUserByUsername"],
-    version: 1,
+    version: 2,
   },
   {
     name: "chatdb_users_by_seen",
@@ -111,13 +112,13 @@ export const INDEXES: readonly ChatdbIndex[] = [
   },
   ...(["spam", "ham"] as const).flatMap((kind): ChatdbIndex[] => [
     {
-      name: `chatdb_${kind}_by_text`,
+      name: `chatdb_${kind}_by_lower_text`,
       table: `${kind}_messages`,
       columns: ["text"],
-      on: "text",
-      pgHash: "text",
+      on: "lower(text)",
+      pgHash: "(lower(text))",
       serves: [kind === "spam" ? "getSpamMessagesByText" : "getHamMessagesByText"],
-      version: 1,
+      version: 2,
     },
     {
       name: `chatdb_${kind}_by_created`,

@@ -6,6 +6,13 @@
 import { Database } from "bun:sqlite";
 import { nowDb } from "../_internal/values.ts";
 import { DatabaseError } from "../errors.ts";
+import {
+  type AllQuery,
+  type GetQuery,
+  type Query,
+  schemaInfo,
+  type VariantQuery,
+} from "../sources/query.ts";
 import { ensureIndexesSqlite, type IndexReport } from "./indexes.ts";
 import {
   ddl,
@@ -91,6 +98,15 @@ export function expectedSchema(): ReadonlyMap<string, ReadonlySet<string>> {
     db.close();
   }
   return expected;
+}
+
+/** A query as chatdb runs it on its own files (the latest schema): a variant picked for it. */
+export function forLatest<R, P>(query: VariantQuery<R, P>): GetQuery<R, P> | AllQuery<R, P>;
+export function forLatest<Q extends Query>(query: Q): Q;
+export function forLatest(query: Query): Query {
+  return query.kind === "variant"
+    ? query.pick(schemaInfo(LATEST_VERSION, expectedSchema()))
+    : query;
 }
 
 export function tableColumns(db: Database): Map<string, Set<string>> {

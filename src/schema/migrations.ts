@@ -11,11 +11,8 @@ import type { Migration } from "./migrator.ts";
 
 export * from "./migrator.ts";
 
-/**
- * The `cacheType` values `getCacheEntry`/`setCacheEntry`/`clearCache` accept (gromozeka's
- * CacheType at cdb02b0); one `cache_<type>` table each. Anything else is `INVALID_ARGUMENT`.
- */
-export const CACHE_TYPES = [
+/** gromozeka's CacheType at cdb02b0 (001–006): one `cache_<type>` table each. */
+const V6_CACHE_TYPES = [
   "weather",
   "geocoding",
   "yandex_search",
@@ -23,7 +20,6 @@ export const CACHE_TYPES = [
   "geocode_maps_reverse",
   "geocode_maps_lookup",
 ] as const;
-export type CacheType = (typeof CACHE_TYPES)[number];
 
 const TS = "{ts} DEFAULT CURRENT_TIMESTAMP";
 
@@ -101,7 +97,7 @@ const BASE_MIGRATIONS: readonly Migration[] = [
         chat_id {id}, is_spam BOOLEAN NOT NULL, message_count {id} DEFAULT 0, token_count {id} DEFAULT 0,
         created_at ${TS}, updated_at ${TS}, PRIMARY KEY (chat_id, is_spam))`,
       "CREATE INDEX IF NOT EXISTS bayes_classes_chat_idx ON bayes_classes (chat_id)",
-      ...cacheTables(CACHE_TYPES),
+      ...cacheTables(V6_CACHE_TYPES),
     ],
   },
   {
@@ -126,7 +122,7 @@ const BASE_MIGRATIONS: readonly Migration[] = [
   },
   // 005 and 006 re-ran the cache-table loop as the CacheType enum grew; idempotent here.
   { version: 5, name: "yandex search cache", up: cacheTables(["yandex_search"]) },
-  { version: 6, name: "geocode maps caches", up: cacheTables(CACHE_TYPES.slice(3)) },
+  { version: 6, name: "geocode maps caches", up: cacheTables(V6_CACHE_TYPES.slice(3)) },
 ];
 
 /*
@@ -159,6 +155,12 @@ export const GROMOZEKA_CACHE_TYPES = [
   "geocode_maps_reverse",
   "geocode_maps_lookup",
 ] as const;
+/**
+ * The `cacheType` values `getCacheEntry`/`setCacheEntry`/`clearCache` accept: gromozeka's
+ * CacheType today. Anything else is `INVALID_ARGUMENT`.
+ */
+export const CACHE_TYPES = GROMOZEKA_CACHE_TYPES;
+export type CacheType = (typeof CACHE_TYPES)[number];
 
 /**
  * 013's step for one table: a copy without `DEFAULT CURRENT_TIMESTAMP`, the rows copied, the

@@ -241,14 +241,22 @@ export class PostgresSource implements Source {
     };
     switch (query.kind) {
       case "get":
-        return query.finish((await send(pool, query, bind(query, params)))[0] ?? null, this.name);
+        return query.finish(
+          (await send(pool, query, bind(query, params, query.pgNames)))[0] ?? null,
+          this.name,
+        );
       case "all":
-        return query.finish(await send(pool, query, bind(query, params)), this.name);
+        return query.finish(await send(pool, query, bind(query, params, query.pgNames)), this.name);
       case "run":
-        return (await send(pool, query, bind(query, params))).count > 0;
+        return (await send(pool, query, bind(query, params, query.pgNames))).count > 0;
       case "batch": {
         const batch = (tx: SQL) =>
-          runBatch(query, params, async (step, values) => (await send(tx, step, values)).count);
+          runBatch(
+            query,
+            params,
+            async (step, values) => (await send(tx, step, values)).count,
+            "pg",
+          );
         return this.config.readonly ? pool.begin("read only", batch) : pool.begin(batch);
       }
     }

@@ -10,6 +10,7 @@
  * `params[names[i - 1]]`, and a name used twice is one placeholder used twice. Nothing about the
  * dialect is decided when the query runs.
  */
+import { type BoundOp, sqliteTimeParts } from "../_internal/time-bounds.ts";
 
 /** A raw row as the engine returns it. */
 export type Row = Record<string, unknown>;
@@ -29,6 +30,7 @@ export const QUERY_DIALECT = {
   plain: { sqlite: "?", pg: "?" },
   ts: { sqlite: "?", pg: "?::timestamptz" },
   bigint: { sqlite: "?", pg: "?::bigint" },
+  boolean: { sqlite: "?", pg: "?::boolean" },
   text: { sqlite: "?", pg: "?::text" },
   /** A row limit where −1 means none (SQLite's own rule; PostgreSQL: LIMIT NULL). */
   limit: { sqlite: "?", pg: "NULLIF(?::bigint, -1)" },
@@ -61,10 +63,29 @@ class Param {
 
 /** SQL text with parameters in it, from the {@link sql} tag; fragments nest. */
 export class Sql {
-  constructor(readonly parts: readonly (string | Param)[]) {}
+  constructor(readonly parts: readonly (string | Param | PerDialect)[]) {}
   toString(): never {
     return misuse();
   }
+}
+
+/** A fragment written differently per dialect (see {@link perDialect}). */
+class PerDialect {
+  constructor(
+    readonly sqlite: Sql,
+    readonly pg: Sql,
+  ) {}
+  toString(): never {
+    return misuse();
+  }
+}
+
+/**
+ * A fragment whose SQL differs by engine, not just by a cast: each dialect's text takes only
+ * the parameters it names (a query's two texts may bind different lists, see `pgNames`).
+ */
+export function perDialect(fragments: { sqlite: Sql; pg: Sql }): Sql {
+  return new Sql([new PerDialect(fragments.sqlite, fragments.pg)]);
 }
 
 /**
@@ -73,12 +94,12 @@ export class Sql {
  * table names: constants of the repository, never a value).
  */
 export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
-  const parts: (string | Param)[] = [];
+  const parts: (string | Param | PerDialect)[] = [];
   for (let i = 0; i < strings.length; i++) {
     parts.push(strings[i] as string);
     if (i === values.length) break;
     const v = values[i];
-    if (typeof v === "string" || v instanceof Param) parts.push(v);
+    if (typeof v === "string" || v instanceof Param || v instanceof PerDialect) parts.push(v);
     else if (v instanceof Sql) parts.push(...v.parts);
     else throw new TypeError(`sql: \${${String(v)}} is neither SQL text nor a query parameter`);
   }
@@ -95,12 +116,37 @@ const cast =
 export const ts = cast<string | null>("ts");
 /** An integer (an id), or null. */
 export const bigint = cast<number | null>("bigint");
+/** A boolean, where PostgreSQL needs to be told (`jsonb_build_object('k', $1::boolean)`). */
+export const boolean = cast<boolean>("boolean");
 /** A string, or null, where PostgreSQL needs to be told it is text (`$1 IS NULL`). */
 export const text = cast<string | null>("text");
 /** A row limit; −1 means none. */
 export const limit = cast<number>("limit");
 /** A JSON array of strings (text), as a subquery for `IN`. */
 export const jsonStrings = cast<string | null>("jsonStrings");
+
+/**
+ * `col op bound` on a timestamp column, where `bound` is the three parameters {@link
+ * boundParams} makes (`p.since`, `p.sinceIso`, `p.sinceDay`): on SQLite right for both of
+ * gromozeka's text encodings and still one index range (_internal/time-bounds.ts); on
+ * PostgreSQL, whose column is timestamptz, a plain comparison of instants.
+ */
+export function timeCompare(
+  col: string,
+  op: BoundOp,
+  bound: { space: Value; iso: Value; day: Value },
+): Sql {
+  const param = (v: Value) => {
+    if (!((v as unknown) instanceof Param))
+      throw new TypeError("timeCompare(): expected query parameters");
+    return v as unknown as Param;
+  };
+  const slots = { space: param(bound.space), iso: param(bound.iso), isoDay: param(bound.day) };
+  const sqlite = new Sql(
+    sqliteTimeParts(col, op).map((part) => (typeof part === "string" ? part : slots[part.slot])),
+  );
+  return perDialect({ sqlite, pg: sql`${col} ${op} ${ts(bound.space as string | null)}` });
+}
 
 /** What a definition's `p` is at run time: every property a reference to that parameter. */
 const REFS = new Proxy(
@@ -116,36 +162,53 @@ interface Compiled {
   readonly sql: string;
   /** The PostgreSQL text: `$i`, cast where PostgreSQL cannot infer the type. */
   readonly pg: string;
-  /** Each distinct parameter once, in order of first use. */
+  /** Each distinct parameter of the SQLite text once, in order of first use. */
   readonly names: readonly string[];
+  /** The same for the PostgreSQL text (the same list unless a fragment is {@link perDialect}). */
+  readonly pgNames: readonly string[];
 }
 
-/** A definition → its text in both dialects plus its parameter names. Once, at definition. */
-export function compile<P>(define: Define<P>): Compiled {
-  const body = typeof define === "string" ? new Sql([define]) : define(REFS as P);
-  const names: string[] = [];
-  let sqlite = "";
-  let pg = "";
-  for (const part of body.parts) {
+type Dialect = "sqlite" | "pg";
+
+/** One dialect's text of a definition's parts, and its parameter names. */
+function render(parts: Sql["parts"], dialect: Dialect, names: string[]): string {
+  let text = "";
+  for (const part of parts) {
     if (typeof part === "string") {
       // a bare `?` would be a positional value out of step with the names
       if (part.includes("?")) throw new TypeError(`sql: a bare ? in ${JSON.stringify(part)}`);
-      sqlite += part;
-      pg += part;
-      continue;
+      text += part;
+    } else if (part instanceof PerDialect) {
+      text += render(part[dialect].parts, dialect, names);
+    } else {
+      let i = names.indexOf(part.name) + 1;
+      if (i === 0) i = names.push(part.name);
+      text += QUERY_DIALECT[part.cast][dialect].replace("?", dialect === "pg" ? `$${i}` : `?${i}`);
     }
-    let i = names.indexOf(part.name) + 1;
-    if (i === 0) i = names.push(part.name);
-    const dialect = QUERY_DIALECT[part.cast];
-    sqlite += dialect.sqlite.replace("?", `?${i}`);
-    pg += dialect.pg.replace("?", `$${i}`);
   }
-  return { sql: sqlite, pg, names };
+  return text;
 }
 
-/** The values of a query's placeholders, in order: `names.map((n) => params[n] ?? null)`. */
-export function bind(query: { readonly names: readonly string[] }, params: Params): Value[] {
-  const names = query.names;
+/** A definition → its text in both dialects plus their parameter names. Once, at definition. */
+export function compile<P>(define: Define<P>): Compiled {
+  const body = typeof define === "string" ? new Sql([define]) : define(REFS as P);
+  const names: string[] = [];
+  const pgNames: string[] = [];
+  const sqlite = render(body.parts, "sqlite", names);
+  const pg = render(body.parts, "pg", pgNames);
+  const same = names.length === pgNames.length && names.every((n, i) => pgNames[i] === n);
+  return { sql: sqlite, pg, names, pgNames: same ? names : pgNames };
+}
+
+/**
+ * The values of a query's placeholders, in order: `names.map((n) => params[n] ?? null)`
+ * (PostgreSQL passes the query's `pgNames`).
+ */
+export function bind(
+  query: { readonly names: readonly string[] },
+  params: Params,
+  names: readonly string[] = query.names,
+): Value[] {
   const values: Value[] = [];
   for (let i = 0; i < names.length; i++) values.push(params[names[i] as string] ?? null);
   return values;
@@ -298,17 +361,20 @@ export function runBatch(
   query: BatchQuery,
   params: Params,
   runStep: (step: RunQuery, values: Value[]) => Promise<number>,
+  dialect: "pg",
 ): Promise<boolean>;
 export function runBatch(
   query: BatchQuery,
   params: Params,
   runStep: (step: RunQuery, values: Value[]) => number | Promise<number>,
+  dialect: Dialect = "sqlite",
 ): boolean | Promise<boolean> {
   const steps = query.steps;
   const from = (first: number): boolean | Promise<boolean> => {
     for (let i = first; i < steps.length; i++) {
       const step = steps[i] as RunQuery;
-      const changes = runStep(step, bind(step, params));
+      const values = bind(step, params, dialect === "pg" ? step.pgNames : step.names);
+      const changes = runStep(step, values);
       if (typeof changes !== "number") {
         return changes.then((n) => (i === 0 && n === 0 ? false : from(i + 1)));
       }
@@ -332,6 +398,32 @@ export function variant<R, P extends Params>(
     },
   };
   return query;
+}
+
+/**
+ * A read over a table some of whose columns a file may lack (added by a later migration):
+ * `build(col)` writes the query with `col(name)` for each optional column — the column where
+ * the file has it, `NULL AS name` where it does not — so the mapper sees null, never a
+ * rejected call. One statement per combination of columns present, made on first use.
+ */
+export function optionalColumns<R, P extends Params>(
+  table: string,
+  optional: readonly string[],
+  build: (col: (name: string) => string) => GetQuery<R, P> | AllQuery<R, P>,
+  alias = "",
+): VariantQuery<R, P> {
+  const made = new Map<string, GetQuery<R, P> | AllQuery<R, P>>();
+  return variant((schema) => {
+    const present = optional.map((c) => schema.has(table, c));
+    const key = present.map(Number).join("");
+    let query = made.get(key);
+    if (query === undefined) {
+      const has = new Set(optional.filter((_, i) => present[i]));
+      query = build((c) => (has.has(c) ? `${alias}${c}` : `NULL AS ${c}`));
+      made.set(key, query);
+    }
+    return query;
+  });
 }
 
 /**

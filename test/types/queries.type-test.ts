@@ -16,7 +16,13 @@ const byChat = one(
 );
 source.exec(byChat, { chatId: 1 });
 source.exec(users.get, { chatId: 1, userId: 2 });
-source.exec(users.list(true), { chatId: 1, seenSince: null, limit: 10 });
+source.exec(users.list(true), {
+  chatId: 1,
+  seenSince: null,
+  seenSinceIso: null,
+  seenSinceDay: null,
+  limit: 10,
+});
 
 // @ts-expect-error a misspelt parameter
 source.exec(byChat, { chatID: 1 });
@@ -58,6 +64,9 @@ source.exec(messages.save, {
   type: "text",
   category: "user",
   quote: null,
+  mediaGroupId: null,
+  markup: "",
+  metadata: "",
   mediaId: null,
   now: "2026-01-01 00:00:00",
   day: "2026-01-01 00:00:00",

@@ -3,9 +3,11 @@
  * `get`, which hides the small JS costs): getChatUser built up step by step from the raw
  * statement to the full call, each step a variant of one side-by-side comparison.
  */
+
 import { toBool, toNum } from "../../../src/_internal/values.ts";
 import { DatabaseWrapper } from "../../../src/index.ts";
 import { mapChatUser, users } from "../../../src/repositories/users.ts";
+import { forLatest } from "../../../src/schema/migrate.ts";
 import type { Row } from "../../../src/sources/query.ts";
 import type { Source } from "../../../src/sources/source.ts";
 import { keyCycle } from "../dataset.ts";
@@ -35,7 +37,7 @@ export async function breakdownSuite(env: BenchEnv, t: TimingOptions): Promise<S
   });
   const raw = new RawDb(env.main);
   try {
-    const st = raw.prepare(users.get.sql);
+    const st = raw.prepare(forLatest(users.get).sql);
     const member = keyCycle(env.keys.members, 41);
     const source = (db as unknown as { gen: { sources: Map<string, Source> } }).gen.sources.get(
       "main",

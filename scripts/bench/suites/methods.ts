@@ -4,12 +4,14 @@
  * bun:sqlite with a cached prepared statement. "raw query" is the statement alone — the target
  * is defined against it; "raw + map" adds the row mapping a user would otherwise write.
  */
+
 import { dayDb, nowDb, toDbTime } from "../../../src/_internal/values.ts";
 import { DatabaseWrapper } from "../../../src/index.ts";
 import { chats, mapChatInfo } from "../../../src/repositories/chats.ts";
 import { mapMessage, messages } from "../../../src/repositories/messages.ts";
 import { chatSettings } from "../../../src/repositories/settings.ts";
 import { mapChatUser, users } from "../../../src/repositories/users.ts";
+import { forLatest } from "../../../src/schema/migrate.ts";
 import type { Row } from "../../../src/sources/query.ts";
 import { keyCycle } from "../dataset.ts";
 import { type BenchEnv, config, connectionOf, durability, RawDb } from "../env.ts";
@@ -58,9 +60,9 @@ export async function methodsSuite(
     const member = keyCycle(env.keys.members, 2);
     const chat = keyCycle(env.keys.chats, 3);
     const st = {
-      byId: raw.prepare(messages.byId.sql),
-      byUser: raw.prepare(messages.byUser.sql),
-      user: raw.prepare(users.get.sql),
+      byId: raw.prepare(forLatest(messages.byId).sql),
+      byUser: raw.prepare(forLatest(messages.byUser).sql),
+      user: raw.prepare(forLatest(users.get).sql),
       info: raw.prepare(chats.info.sql),
       settings: raw.prepare(chatSettings.all.sql),
       upsertUser: raw.prepare(users.upsert.sql),

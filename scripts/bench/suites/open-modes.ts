@@ -3,9 +3,11 @@
  * copies of the realistic database), each through chatdb (`dataSource` picks the source) and raw
  * bun:sqlite opened the same way.
  */
+
 import { DatabaseWrapper } from "../../../src/index.ts";
 import { messages } from "../../../src/repositories/messages.ts";
 import { users } from "../../../src/repositories/users.ts";
+import { forLatest } from "../../../src/schema/migrate.ts";
 import { keyCycle } from "../dataset.ts";
 import { type BenchEnv, config, connectionOf, durability, RawDb } from "../env.ts";
 import { compare, fmtNs, fmtRatio, type TimingOptions } from "../harness.ts";
@@ -47,14 +49,14 @@ export async function openModesSuite(env: BenchEnv, t: TimingOptions): Promise<S
     const reads = [
       {
         method: "getChatMessageByMessageId",
-        sql: messages.byId.sql,
+        sql: forLatest(messages.byId).sql,
         key: msg,
         call: (dataSource: string, i: number) =>
           db.getChatMessageByMessageId(...msg(i), { dataSource }),
       },
       {
         method: "getChatUser",
-        sql: users.get.sql,
+        sql: forLatest(users.get).sql,
         key: member,
         call: (dataSource: string, i: number) => db.getChatUser(...member(i), { dataSource }),
       },

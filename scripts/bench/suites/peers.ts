@@ -8,6 +8,7 @@
  * Then cold start: process start → first answer (a fresh `bun` on a tiny script that opens the
  * file and reads one chat_info row, scripts/bench/cold/), median over interleaved runs.
  */
+
 import { type Changes, Database } from "bun:sqlite";
 import { and, desc, eq, getTableColumns, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/bun-sqlite";
@@ -19,6 +20,7 @@ import { chats } from "../../../src/repositories/chats.ts";
 import { messages } from "../../../src/repositories/messages.ts";
 import { chatSettings as settingsQ } from "../../../src/repositories/settings.ts";
 import { users } from "../../../src/repositories/users.ts";
+import { forLatest } from "../../../src/schema/migrate.ts";
 import { keyCycle } from "../dataset.ts";
 import { type BenchEnv, config, RawDb } from "../env.ts";
 import { compare, fmtNs, fmtRatio, median, type TimingOptions, type Variant } from "../harness.ts";
@@ -115,9 +117,9 @@ export async function peersSuite(
     };
 
     const st = {
-      byId: raw.prepare(messages.byId.sql),
-      byUser: raw.prepare(messages.byUser.sql),
-      user: raw.prepare(users.get.sql),
+      byId: raw.prepare(forLatest(messages.byId).sql),
+      byUser: raw.prepare(forLatest(messages.byUser).sql),
+      user: raw.prepare(forLatest(users.get).sql),
       info: raw.prepare(chats.info.sql),
       settings: raw.prepare(settingsQ.all.sql),
       upsertUser: raw.prepare(users.upsert.sql),
