@@ -139,6 +139,9 @@ export const INDEXES: readonly ChatdbIndex[] = [
   },
 ];
 
+/** Indexes of earlier index sets that a later one replaced: dropped when their successors are built. */
+const RETIRED = ["chatdb_users_by_username", "chatdb_spam_by_text", "chatdb_ham_by_text"];
+
 export const INDEX_VERSION = Math.max(...INDEXES.map((i) => i.version));
 
 /** The DDL of one index on one engine. */
@@ -215,6 +218,7 @@ export function ensureIndexesSqlite(db: Database, next: () => boolean = () => tr
   const report: IndexReport = { created: [], skipped: [], ms: 0, failed: "" };
   if (missing.length === 0) return report;
   const started = performance.now();
+  for (const name of RETIRED) if (have.has(name)) db.run(`DROP INDEX IF EXISTS ${name}`);
   const live = sqliteColumns(db);
   for (const index of missing) {
     if (!fits(index, live)) {
@@ -260,6 +264,7 @@ export async function ensureIndexesPg(sql: SQL): Promise<IndexReport> {
   const missing = INDEXES.filter((i) => !have.has(i.name));
   if (missing.length === 0) return report;
   const started = performance.now();
+  for (const name of RETIRED) if (have.has(name)) await sql.unsafe(`DROP INDEX IF EXISTS ${name}`);
   for (const index of missing) {
     try {
       await sql.begin(async (tx) => {
