@@ -19,6 +19,7 @@
 import { Database } from "bun:sqlite";
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { nowDb } from "../../src/_internal/values.ts";
 import { migrateSqlite } from "../../src/schema/migrate.ts";
 import { BIG_BATCH, CHAT, CHAT2, SMALL_USER_BASE } from "./constants.ts";
 
@@ -49,18 +50,20 @@ db.run(`PRAGMA journal_mode = ${journal === "wal" ? "WAL" : "DELETE"}`);
 db.run(`PRAGMA synchronous = ${journal === "wal" ? "NORMAL" : "OFF"}`);
 migrateSqlite(db, "soak-writer");
 
+// the writer gives created_at/updated_at (gromozeka's 013 removed their defaults), as
+// gromozeka does: the isoformat of the UTC instant
 const q = {
   insert: db.prepare(
-    `INSERT INTO chat_messages (chat_id, message_id, date, user_id, message_text, message_category)
-     VALUES (?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO chat_messages (chat_id, message_id, date, user_id, message_text, message_category, created_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3)`,
   ),
   setting: db.prepare(
-    `INSERT INTO chat_settings (chat_id, key, value) VALUES (?, ?, ?)
-     ON CONFLICT (chat_id, key) DO UPDATE SET value = excluded.value`,
+    `INSERT INTO chat_settings (chat_id, key, value, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+     ON CONFLICT (chat_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
   ),
   info: db.prepare(
-    `INSERT INTO chat_info (chat_id, title, type) VALUES (?, ?, 'supergroup')
-     ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title`,
+    `INSERT INTO chat_info (chat_id, title, type, created_at, updated_at) VALUES (?1, ?2, 'supergroup', ?3, ?3)
+     ON CONFLICT (chat_id) DO UPDATE SET title = excluded.title, updated_at = excluded.updated_at`,
   ),
   recategorize: db.prepare("UPDATE chat_messages SET message_category = ? WHERE chat_id = ?"),
   // one pass over the chat for many batches (user_id has no index of its own)
@@ -78,6 +81,7 @@ const live: { user: number; size: number }[] = [];
 /** Bumps seq and every invariant setting: called last in each transaction. */
 function stamp(): void {
   seq++;
+  const at = nowDb();
   for (const [k, v] of [
     ["seq", seq],
     ["mirror", seq],
@@ -85,15 +89,15 @@ function stamp(): void {
     ["batches", batches],
     ["gen", gen],
   ] as const) {
-    q.setting.run(CHAT, k, String(v));
+    q.setting.run(CHAT, k, String(v), at);
   }
-  q.info.run(CHAT, `t${seq}`);
-  q.info.run(CHAT2, `t${seq}`);
+  q.info.run(CHAT, `t${seq}`, at);
+  q.info.run(CHAT2, `t${seq}`, at);
 }
 
 const addBatch = db.transaction((size: number) => {
   const user = size === 1 ? SMALL_USER_BASE + seq + 1 : seq + 1;
-  const date = new Date().toISOString();
+  const date = nowDb();
   for (let i = 0; i < size; i++) {
     q.insert.run(CHAT, `${user}:${i}`, date, user, String(i), `g${gen}`);
   }

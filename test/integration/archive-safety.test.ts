@@ -36,6 +36,8 @@ readonly = true
 const OLD = new Date("2020-03-01T10:00:00Z");
 const MINE = -100;
 const THEIRS = -300; // lives in another bot's live database
+/** Timestamps of raw rows: from gromozeka's 013 on, created_at/updated_at have no default. */
+const AT = "2020-01-01T00:00:00+00:00";
 
 type Dir = ReturnType<typeof tempDir>;
 
@@ -90,7 +92,10 @@ describe("archive refuses targets this bot does not own", () => {
       other.run("ROLLBACK");
       // a WAL writer that keeps the file open: -wal holds its commits
       other.run("PRAGMA journal_mode = WAL");
-      other.run("INSERT INTO settings (key, value) VALUES ('x', 'y')");
+      other.run(
+        "INSERT INTO settings (key, value, created_at, updated_at) VALUES ('x', 'y', ?1, ?1)",
+        [AT],
+      );
       const before = snapshot(dir);
       const wal = archive(config, "--chat", String(MINE), "--to", "cold");
       expect(wal.code).toBe(1);
@@ -195,10 +200,10 @@ describe.skipIf(scriptBin === null)("archive progress on a terminal", () => {
     await seedDatabase(dir.file("primary.db"), (db) => seedChat(db, MINE, 1));
     const db = new Database(dir.file("primary.db"));
     const insert = db.prepare(
-      "INSERT INTO chat_messages (chat_id, message_id, date, user_id, message_text) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO chat_messages (chat_id, message_id, date, user_id, message_text, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?3)",
     );
     db.transaction(() => {
-      for (let i = 1; i < 30_000; i++) insert.run(MINE, `x${i}`, "2020-01-01 00:00:00", 7, "m");
+      for (let i = 1; i < 30_000; i++) insert.run(MINE, `x${i}`, AT, 7, "m");
     })();
     insert.finalize();
     db.close();

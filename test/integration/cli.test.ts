@@ -52,8 +52,8 @@ describe("chatdb check / status / explain", () => {
     const config = await fixture(dir);
     const r = chatdb(["check", config]);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/primary\s+read-write\s+ok\s+yes\s+6\s+45/);
-    expect(r.out).toMatch(/archive\s+immutable\s+ok\s+yes\s+6\s+3/);
+    expect(r.out).toMatch(/primary\s+read-write\s+ok\s+yes\s+18\s+45/);
+    expect(r.out).toMatch(/archive\s+immutable\s+ok\s+yes\s+18\s+3/);
     const j = chatdb(["check", config, "--json"]).json();
     expect(j.ok).toBe(true);
     expect(j.sources.map((s: { name: string }) => s.name)).toEqual([
@@ -62,7 +62,7 @@ describe("chatdb check / status / explain", () => {
       "external",
     ]);
     expect(j.sources[0].counts.chat_messages).toBe(45);
-    expect(j.sources[1].schemaVersion).toBe(6);
+    expect(j.sources[1].schemaVersion).toBe(18);
   });
 
   test("check exits 1 with the typed error for an invalid config, in text and JSON", async () => {
@@ -187,10 +187,10 @@ describe.skipIf(!runPg)("chatdb check / status on PostgreSQL sources", () => {
     }
     const r = chatdb(["check", config]);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/pg\s+read-write\s+ok\s+yes\s+6\s+3\s+1\s+1/);
+    expect(r.out).toMatch(/pg\s+read-write\s+ok\s+yes\s+18\s+3\s+1\s+1/);
     const s = chatdb(["status", config, "--json"]);
     expect(s.code).toBe(0);
-    expect(s.json().sources[0]).toMatchObject({ state: "ok", reason: "", schemaVersion: 6 });
+    expect(s.json().sources[0]).toMatchObject({ state: "ok", reason: "", schemaVersion: 18 });
   });
 
   test("an unreachable server is unavailable with the reason, password redacted; exit 1", async () => {
@@ -224,10 +224,12 @@ describe("chatdb migrate / sync", () => {
     const first = chatdb(["migrate", config]);
     expect(first.code).toBe(0);
     expect(first.out).toContain("main: applied 1 (initial schema)");
-    expect(first.out).toContain("main: version none → 6");
+    expect(first.out).toContain("main: applied 7 (chat_messages.markup, chat_messages.metadata)");
+    expect(first.out).toContain("main: applied 18 (message_embeddings (chat_id, model) index)");
+    expect(first.out).toContain("main: version none → 18");
     expect(first.out).toContain("ro: skipped (readonly: never migrated)");
     const again = chatdb(["migrate", config]);
-    expect(again.out).toContain("main: up to date (version 6)");
+    expect(again.out).toContain("main: up to date (version 18)");
   });
 
   test("sync --once publishes each target once; a config without [sync] exits 1", async () => {

@@ -187,7 +187,7 @@ ${chat} = "${home}"
         db.setSetting("from", "back").catch(() => false),
       ),
     ).toBe(true);
-    expect(health()).toMatchObject({ state: "ok", reason: "", schemaVersion: 6 });
+    expect(health()).toMatchObject({ state: "ok", reason: "", schemaVersion: 18 });
     expect(log.reopened).toEqual([{ source: "primary", reason: "server answers" }]);
 
     // it goes away while in use, and comes back
@@ -216,8 +216,8 @@ ${chat} = "${home}"
       logger: { warn: (m) => warnings.push(m) },
     });
     expect(db.health().sources[0]?.state).toBe("opening");
-    expect(await db.getSetting("db-migration-version")).toBe("6");
-    expect(db.health().sources[0]).toMatchObject({ state: "ok", reason: "", schemaVersion: 6 });
+    expect(await db.getSetting("db-migration-version")).toBe("18");
+    expect(db.health().sources[0]).toMatchObject({ state: "ok", reason: "", schemaVersion: 18 });
     expect(warnings).toEqual([]);
   });
 });

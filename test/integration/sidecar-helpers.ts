@@ -23,7 +23,9 @@ export function createPaddedDb(path: string, padRows: number): void {
   db.run("PRAGMA journal_mode = WAL");
   migrateSqlite(db, "setup");
   const insert = db.prepare(
-    "INSERT INTO chat_messages (chat_id, message_id, date, user_id, message_text) VALUES (-1, ?, '2024-01-01', 2, ?)",
+    // created_at given: gromozeka's 013 removed the default
+    `INSERT INTO chat_messages (chat_id, message_id, date, user_id, message_text, created_at)
+     VALUES (-1, ?, '2024-01-01T00:00:00+00:00', 2, ?, '2024-01-01T00:00:00+00:00')`,
   );
   db.transaction(() => {
     for (let i = 0; i < padRows; i++) insert.run(String(i), "x".repeat(200));
