@@ -1,7 +1,7 @@
 /**
  * Conversions at the API boundary: argument checks that throw INVALID_ARGUMENT, and the
- * timestamp format shared with gromozeka (`YYYY-MM-DD HH:MM:SS[.mmm]`, UTC, like SQLite's
- * CURRENT_TIMESTAMP).
+ * timestamp format shared with gromozeka (Python's `isoformat()` of the UTC instant,
+ * `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`; older files' naive `YYYY-MM-DD HH:MM:SS` reads too).
  */
 import { DatabaseError } from "../errors.ts";
 
