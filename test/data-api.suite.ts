@@ -232,7 +232,7 @@ export function dataApiSuite(
         expect(await db.getSetting("missing")).toBeNull();
         expect(await db.getSetting("missing", { default: "fallback" })).toBe("fallback");
         const all = await db.getSettings();
-        expect(all).toMatchObject({ from: "primary", other: "x", "db-migration-version": "6" });
+        expect(all).toMatchObject({ from: "primary", other: "x", "db-migration-version": "18" });
         expect(await db.setSetting("from", "again")).toBe(true);
         expect(await db.getSetting("from")).toBe("again");
         expect(await db.getSetting("from", { dataSource: "external" })).toBe("external");
@@ -409,8 +409,10 @@ export function dataApiSuite(
           dataSource: "primary",
         });
         await db.saveChatMessage({ date: D0, chatId: PRIM, userId: 7, messageId: 1 });
-        await db.markUserIsSpammer(PRIM, 7, true);
+        // updateUserMetadata replaces the whole text, so the flag is set after it (json_set
+        // into the metadata, the other keys kept)
         await db.updateUserMetadata(PRIM, 7, '{"a":1}');
+        await db.markUserIsSpammer(PRIM, 7, true);
         const t = Date.now();
         await waitFor("the clock to move", () => Date.now() > t + 2);
         expect(await db.updateChatUser(PRIM, 7, "@anna", "Anna")).toBe(true);
@@ -420,24 +422,31 @@ export function dataApiSuite(
           fullName: "Anna",
           messagesCount: 1,
           isSpammer: true,
-          metadata: '{"a":1}',
           createdAt: created?.createdAt,
         });
+        expect(JSON.parse(renamed?.metadata ?? "")).toEqual({ a: 1, isSpammer: true });
         expect(renamed?.updatedAt?.getTime()).toBeGreaterThan(created?.updatedAt?.getTime() ?? 0);
         expect(await db.getChatUser(PRIM, 8)).toBeNull();
       });
 
-      test("getChatUserByUsername matches exactly and case-sensitively", async () => {
+      test("getChatUserByUsername matches the whole name case-insensitively, in the chat only", async () => {
         await using fx = await setup();
         const { db } = fx;
         await db.updateChatUser(PRIM, 7, "@Ann", "Ann");
         await db.updateChatUser(PRIM + 1, 8, "@Ann", "Other chat");
-        expect(await db.getChatUserByUsername(PRIM, "@Ann")).toMatchObject({
-          userId: 7,
-          dataSource: "primary",
-        });
-        expect(await db.getChatUserByUsername(PRIM, "@ann")).toBeNull();
+        for (const name of ["@Ann", "@ann", "@ANN"]) {
+          expect(await db.getChatUserByUsername(PRIM, name)).toMatchObject({
+            userId: 7,
+            username: "@Ann",
+            dataSource: "primary",
+          });
+        }
         expect(await db.getChatUserByUsername(PRIM, "Ann")).toBeNull();
+        expect(await db.getChatUserByUsername(PRIM, "@An")).toBeNull();
+        expect(await db.getChatUserByUsername(PRIM + 2, "@ann")).toBeNull();
+        // several names differing only in case: the lowest user id wins
+        await db.updateChatUser(PRIM, 5, "@ANN", "Ann too");
+        expect((await db.getChatUserByUsername(PRIM, "@ann"))?.userId).toBe(5);
       });
 
       test("getChatUsers lists the most recently seen first, up to limit, seen since a time", async () => {
