@@ -33,10 +33,10 @@ async function repositoryQueries(): Promise<Map<string, Found>> {
   const found = new Map<string, Found>();
   const walk = (path: string, x: unknown) => {
     if (x === null || typeof x !== "object") return;
-    const q = x as { kind?: string; steps?: RunQuery[] } & Found;
+    const q = x as { kind?: string; steps?: RunQuery[] };
     if (q.kind === "batch") {
       for (const [i, s] of (q.steps ?? []).entries()) walk(`${path}[${i}]`, s);
-    } else if (q.kind !== undefined) found.set(path, q);
+    } else if (q.kind !== undefined) found.set(path, q as Found);
     else if (x instanceof Map) for (const [k, v] of x) walk(`${path}.${k}`, v);
     else for (const [k, v] of Object.entries(x)) walk(`${path}.${k}`, v);
   };
