@@ -36,7 +36,7 @@ dataApiSuite(
       [Symbol.asyncDispose]: () => schema[Symbol.asyncDispose](),
     };
   },
-  { skip: !runPg, nulInText: false, hugeKeys: false },
+  { skip: !runPg, nulInText: false, hugeKeys: false, malformedJsonMetadata: false },
 );
 
 /** Opens `path` raw, runs `fn`, closes. */
