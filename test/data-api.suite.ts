@@ -715,7 +715,7 @@ export function dataApiSuite(
     });
 
     describe("spam and ham", () => {
-      test("addSpamMessage is insert-only; read by user and by text; deleteSpamMessagesByUserId", async () => {
+      test("addSpamMessage is insert-only (confidence 1 unless given); read by user and by whole text case-insensitively; deleteSpamMessagesByUserId", async () => {
         await using fx = await setup();
         const { db } = fx;
         const s = {
@@ -732,8 +732,26 @@ export function dataApiSuite(
         expect(await db.addSpamMessage({ ...s, userId: 8 })).toBe(true);
         const byUser = await db.getSpamMessagesByUserId(PRIM, 7);
         expect(byUser.map((r) => r.messageId)).toEqual(["1", "2"]);
-        expect(byUser[0]).toMatchObject({ ...s, messageId: "1", dataSource: "primary" });
-        expect((await db.getSpamMessagesByText("cheap pills")).length).toBe(3);
+        expect(byUser[0]).toMatchObject({
+          ...s,
+          messageId: "1",
+          confidence: 1,
+          dataSource: "primary",
+        });
+        expect(
+          await db.addSpamMessage({ ...s, messageId: 3, text: "Cheap PILLS", confidence: 0.25 }),
+        ).toBe(true);
+        expect((await db.getSpamMessagesByUserId(PRIM, 7)).map((r) => r.confidence)).toEqual([
+          1, 1, 0.25,
+        ]);
+        for (const t of ["cheap pills", "CHEAP PILLS", "Cheap Pills"]) {
+          expect((await db.getSpamMessagesByText(t)).map((r) => r.messageId).sort()).toEqual([
+            "1",
+            "1",
+            "2",
+            "3",
+          ]);
+        }
         expect(await db.getSpamMessagesByText("cheap")).toEqual([]);
         expect(await db.deleteSpamMessagesByUserId(PRIM, 7)).toBe(true);
         expect(await db.deleteSpamMessagesByUserId(PRIM, 7)).toBe(false);
