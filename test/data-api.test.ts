@@ -385,6 +385,93 @@ describe("stored format (SQLite)", () => {
   });
 });
 
+describe("stored format (SQLite): both of gromozeka's timestamp encodings", () => {
+  test("rows written before (YYYY-MM-DD HH:MM:SS) and after 013 (ISO, +00:00) read as the same instants and filter by since, till, seenSince and ttl alike", async () => {
+    await using dir = tempDir();
+    const path = dir.file("bot.db");
+    // Python's isoformat: no fraction when the microseconds are 0
+    const iso = (d: Date) =>
+      d
+        .toISOString()
+        .replace(/\.000Z$/, "+00:00")
+        .replace("Z", "000+00:00");
+    const space = (d: Date) =>
+      d
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, "");
+    const t0 = Date.UTC(2025, 5, 30, 23, 59, 58);
+    // messages and users 1..6 one second apart, across midnight; 1–3 in the old encoding, 4–6
+    // in the new one, as in a file that went through 013 (the text of both sorts by time then)
+    const at = (i: number) => new Date(t0 + i * 1000);
+    const enc = (i: number) => (i <= 3 ? space(at(i)) : iso(at(i)));
+    {
+      await using db = new DatabaseWrapper(path);
+      await db.setSetting("opened", "1");
+    }
+    raw(path, (db) => {
+      for (let i = 1; i <= 6; i++) {
+        db.run(
+          `INSERT INTO chat_messages (chat_id, message_id, date, user_id, message_text, created_at)
+          VALUES (1, ?1, ?2, 7, 'm', ?2)`,
+          [String(i), enc(i)],
+        );
+        db.run(
+          `INSERT INTO chat_users (chat_id, user_id, username, full_name, created_at, updated_at)
+          VALUES (1, ?1, 'u', 'U', ?2, ?2)`,
+          [i, enc(i)],
+        );
+      }
+      const now = Date.now();
+      for (const [key, ago] of [
+        ["old-space", 120],
+        ["new-space", 10],
+      ] as const) {
+        const d = new Date(now - ago * 1000);
+        db.run(
+          "INSERT INTO cache (namespace, key, data, created_at, updated_at) VALUES ('weather', ?1, 'd', ?2, ?2)",
+          [key, space(d)],
+        );
+      }
+      for (const [key, ago] of [
+        ["old-iso", 120],
+        ["new-iso", 10],
+      ] as const) {
+        const d = new Date(now - ago * 1000);
+        db.run(
+          "INSERT INTO cache (namespace, key, data, created_at, updated_at) VALUES ('weather', ?1, 'd', ?2, ?2)",
+          [key, iso(d)],
+        );
+      }
+    });
+    await using db = new DatabaseWrapper(path);
+    const m = await db.getChatMessagesSince(1);
+    expect(m.map((r) => [r.messageId, r.date.getTime()])).toEqual(
+      [6, 5, 4, 3, 2, 1].map((i) => [String(i), at(i).getTime()]),
+    );
+    const ids = async (opts: Parameters<typeof db.getChatMessagesSince>[1]) =>
+      (await db.getChatMessagesSince(1, opts)).map((r) => Number(r.messageId));
+    // since and till are exclusive whichever encoding the row at the bound has
+    expect(await ids({ since: at(2), till: at(5) })).toEqual([4, 3]);
+    expect(await ids({ since: at(3), till: at(4) })).toEqual([]);
+    expect(await ids({ since: at(1), till: at(4) })).toEqual([3, 2]);
+    expect(await ids({ since: new Date(at(2).getTime() + 500) })).toEqual([6, 5, 4, 3]);
+    expect(await ids({ till: new Date(at(4).getTime() + 1) })).toEqual([4, 3, 2, 1]);
+    const seen = async (since: Date) =>
+      (await db.getChatUsers(1, { seenSince: since, limit: 50 })).map((u) => u.userId);
+    expect(await seen(at(3))).toEqual([6, 5, 4]);
+    expect(await seen(at(2))).toEqual([6, 5, 4, 3]);
+    expect(await seen(at(4))).toEqual([6, 5]);
+    for (const key of ["old-space", "old-iso"]) {
+      expect(await db.getCacheEntry(key, "weather", { ttl: 60 })).toBeNull();
+      expect((await db.getCacheEntry(key, "weather"))?.key).toBe(key);
+    }
+    for (const key of ["new-space", "new-iso"]) {
+      expect((await db.getCacheEntry(key, "weather", { ttl: 60 }))?.key).toBe(key);
+    }
+  });
+});
+
 describe("global settings", () => {
   test("a stored NULL reads as null, not as the default", async () => {
     await using dir = tempDir();
