@@ -36,7 +36,7 @@ dataApiSuite(
       [Symbol.asyncDispose]: () => schema[Symbol.asyncDispose](),
     };
   },
-  { skip: !runPg, nulInText: false, hugeKeys: false },
+  { skip: !runPg, nulInText: false, hugeKeys: false, malformedJsonMetadata: false },
 );
 
 /** Opens `path` raw, runs `fn`, closes. */
@@ -67,24 +67,48 @@ function open(dir: string) {
 }
 
 describe("migrations", () => {
-  test("a fresh writable source reaches the latest version with gromozeka's 23 tables", async () => {
+  test("a fresh writable source reaches version 18 with gromozeka's 24 tables", async () => {
     await using dir = tempDir();
     await seedDatabase(dir.file("bot.db"));
-    expect(LATEST_VERSION).toBe(6);
+    expect(LATEST_VERSION).toBe(18);
     const tables = raw(dir.file("bot.db"), (db) => {
-      expect(version(db)).toBe("6");
+      expect(version(db)).toBe("18");
       return (
         db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
           name: string;
         }[]
       ).map((t) => t.name);
     });
-    expect(tables).toHaveLength(23);
-    expect(tables).toContain("cache_geocode_maps_lookup");
-    expect(tables).toContain("chat_summarization_cache");
+    // 012 replaced the cache_<type> tables by one `cache`; 008, 014–017 added the rest
+    expect(tables).toEqual([
+      "bayes_classes",
+      "bayes_tokens",
+      "cache",
+      "cache_storage",
+      "chat_info",
+      "chat_messages",
+      "chat_settings",
+      "chat_stats",
+      "chat_summarization_cache",
+      "chat_topics",
+      "chat_user_stats",
+      "chat_users",
+      "delayed_tasks",
+      "divination_layouts",
+      "divinations",
+      "ham_messages",
+      "media_attachments",
+      "media_groups",
+      "message_embeddings",
+      "settings",
+      "spam_messages",
+      "stat_aggregates",
+      "stat_events",
+      "user_data",
+    ]);
     // reopening applies nothing
     await using db = new DatabaseWrapper(dir.file("bot.db"));
-    expect(db.health().sources[0]?.schemaVersion).toBe(6);
+    expect(db.health().sources[0]?.schemaVersion).toBe(18);
   });
 
   test("an older writable database is brought up to date, its data kept", async () => {
@@ -97,15 +121,16 @@ describe("migrations", () => {
     });
     await using db = new DatabaseWrapper(dir.file("bot.db"));
     expect(await db.getChatUser(1, 2)).toMatchObject({ username: "@old", metadata: "" });
-    expect(db.health().sources[0]?.schemaVersion).toBe(6);
+    expect(db.health().sources[0]?.schemaVersion).toBe(18);
   });
 
   test("a failed migration leaves the previous version and schema intact", async () => {
     await using dir = tempDir();
+    // the second statement fails at every version: chat_users.username is there from 001
     const broken: Migration = {
-      version: 7,
+      version: 19,
       name: "broken",
-      up: ["CREATE TABLE half_done (a TEXT)", "ALTER TABLE chat_users ADD COLUMN is_spammer TEXT"],
+      up: ["CREATE TABLE half_done (a TEXT)", "ALTER TABLE chat_users ADD COLUMN username TEXT"],
     };
     raw(dir.file("bot.db"), (db) => {
       migrateSqlite(db, "bot", MIGRATIONS);
@@ -118,9 +143,9 @@ describe("migrations", () => {
         }
       })();
       expect(e?.code).toBe("QUERY_FAILED");
-      expect(e?.message).toContain("migration 7");
-      expect(e?.message).toContain("version 6");
-      expect(version(db)).toBe("6");
+      expect(e?.message).toContain("migration 19");
+      expect(e?.message).toContain("version 18");
+      expect(version(db)).toBe("18");
       expect(db.query("SELECT value FROM settings WHERE key = ?").get(LAST_RUN_KEY)).toEqual(
         lastRun,
       );
@@ -147,29 +172,41 @@ describe("migrations", () => {
     });
     // and the wrapper can still open and finish it
     await using db = new DatabaseWrapper(dir.file("fresh.db"));
-    expect(db.health().sources[0]?.schemaVersion).toBe(6);
+    expect(db.health().sources[0]?.schemaVersion).toBe(18);
   });
 
   test("a writable database newer than this chatdb is refused with SCHEMA_MISMATCH", async () => {
     await using dir = tempDir();
     await seedDatabase(dir.file("primary.db"));
     raw(dir.file("primary.db"), (db) =>
-      db.run("UPDATE settings SET value = '7' WHERE key = ?", [VERSION_KEY]),
+      db.run("UPDATE settings SET value = '19' WHERE key = ?", [VERSION_KEY]),
     );
     const e = await expectCode(
       () => new DatabaseWrapper(dir.file("primary.db")),
       "SCHEMA_MISMATCH",
     );
-    expect(e.message).toContain("version 7");
+    expect(e.message).toContain("version 19");
     await seedDatabase(dir.file("archive.db"));
     await seedDatabase(dir.file("external.db"));
     await expectCode(() => open(dir.path), "SCHEMA_MISMATCH");
-    raw(dir.file("primary.db"), (db) => expect(version(db)).toBe("7"));
+    raw(dir.file("primary.db"), (db) => expect(version(db)).toBe("19"));
   });
 
-  test("a readonly source with an old schema is SCHEMA_MISMATCH naming source, table and column", async () => {
+  test("a readonly source with an old schema serves what it has: later columns read as null or from their old place, a missing table is SCHEMA_MISMATCH naming source and table", async () => {
     await using dir = tempDir();
-    raw(dir.file("archive.db"), (db) => migrateSqlite(db, "archive", MIGRATIONS.slice(0, 2)));
+    raw(dir.file("archive.db"), (db) => {
+      migrateSqlite(db, "archive", MIGRATIONS.slice(0, 2));
+      // version 2: chat_users.is_spammer, no metadata; chat_messages before 007/008
+      db.run(
+        "INSERT INTO chat_users (chat_id, user_id, username, full_name, is_spammer) VALUES (?1, 1, '@old', 'Old', 1)",
+        [CHATS.archived],
+      );
+      db.run(
+        `INSERT INTO chat_messages (chat_id, message_id, date, user_id, message_text)
+        VALUES (?1, '5', '2025-01-02 03:04:05', 1, 'old text')`,
+        [CHATS.archived],
+      );
+    });
     await seedDatabase(dir.file("external.db"));
     const before = readFileSync(dir.file("archive.db"));
     {
@@ -178,15 +215,28 @@ describe("migrations", () => {
       expect(health).toMatchObject({ schemaVersion: 2, state: "degraded" });
       expect(health?.reason).toContain("chat_users.metadata");
       expect(health?.reason).toContain("cache_storage");
-      const e = await expectCode(db.getChatUser(CHATS.archived, 1), "SCHEMA_MISMATCH");
-      expect(e.source).toBe("archive");
-      expect(e.message).toContain("source archive");
-      expect(e.message).toContain("chat_users");
-      expect(e.message).toContain("metadata");
+      // the spammer flag from the is_spammer column (v2–v8), metadata "" where there is none
+      expect(await db.getChatUser(CHATS.archived, 1)).toMatchObject({
+        username: "@old",
+        isSpammer: true,
+        metadata: "",
+        dataSource: "archive",
+      });
+      expect(await db.getChatMessageByMessageId(CHATS.archived, 5)).toMatchObject({
+        messageText: "old text",
+        date: new Date("2025-01-02T03:04:05Z"),
+        mediaGroupId: null,
+        markup: null,
+        metadata: null,
+        username: "@old",
+        dataSource: "archive",
+      });
       const table = await expectCode(
         db.getCacheStorage({ dataSource: "archive" }),
         "SCHEMA_MISMATCH",
       );
+      expect(table.source).toBe("archive");
+      expect(table.message).toContain("source archive");
       expect(table.message).toContain("cache_storage");
       // the columns it does have still serve
       expect(await db.getChatSettings(CHATS.archived)).toEqual({});
@@ -272,7 +322,7 @@ describe("stored format (SQLite)", () => {
     }
   });
 
-  test("timestamps are stored as gromozeka's UTC text; ham rows land in ham_messages", async () => {
+  test("timestamps are stored as Python isoformat UTC text (T, +00:00); ham rows land in ham_messages", async () => {
     await using dir = tempDir();
     const path = dir.file("bot.db");
     {
@@ -302,26 +352,123 @@ describe("stored format (SQLite)", () => {
       expect(
         db.query("SELECT message_id, date FROM chat_messages ORDER BY message_id").all(),
       ).toEqual([
-        { message_id: "3", date: "2025-06-30 23:59:59.123" },
-        { message_id: "4", date: "2025-07-01 00:00:01" },
+        { message_id: "3", date: "2025-06-30T23:59:59.123000+00:00" },
+        { message_id: "4", date: "2025-07-01T00:00:01+00:00" },
       ]);
       // daily stats are keyed by the UTC day
       expect(db.query("SELECT date, messages_count FROM chat_stats ORDER BY date").all()).toEqual([
-        { date: "2025-06-30 00:00:00", messages_count: 1 },
-        { date: "2025-07-01 00:00:00", messages_count: 1 },
+        { date: "2025-06-30T00:00:00+00:00", messages_count: 1 },
+        { date: "2025-07-01T00:00:00+00:00", messages_count: 1 },
       ]);
       expect(
         db
-          .query("SELECT chat_id, user_id, message_id, text, reason, score FROM ham_messages")
+          .query(
+            "SELECT chat_id, user_id, message_id, text, reason, score, confidence FROM ham_messages",
+          )
           .all(),
       ).toEqual([
-        { chat_id: 1, user_id: 2, message_id: "3", text: "fine", reason: "admin", score: 0.1 },
+        {
+          chat_id: 1,
+          user_id: 2,
+          message_id: "3",
+          text: "fine",
+          reason: "admin",
+          score: 0.1,
+          confidence: 1, // gromozeka 011's default, which chatdb writes when none is given
+        },
       ]);
       const created = (
         db.query("SELECT created_at FROM ham_messages").get() as { created_at: string }
       ).created_at;
-      expect(created).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{3})?$/);
+      expect(created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00$/);
     });
+  });
+});
+
+describe("stored format (SQLite): both of gromozeka's timestamp encodings", () => {
+  test("rows written before (YYYY-MM-DD HH:MM:SS) and after 013 (ISO, +00:00) read as the same instants and filter by since, till, seenSince and ttl alike", async () => {
+    await using dir = tempDir();
+    const path = dir.file("bot.db");
+    // Python's isoformat: no fraction when the microseconds are 0
+    const iso = (d: Date) =>
+      d
+        .toISOString()
+        .replace(/\.000Z$/, "+00:00")
+        .replace("Z", "000+00:00");
+    const space = (d: Date) =>
+      d
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, "");
+    const t0 = Date.UTC(2025, 5, 30, 23, 59, 58);
+    // messages and users 1..6 one second apart, across midnight; 1–3 in the old encoding, 4–6
+    // in the new one, as in a file that went through 013 (the text of both sorts by time then)
+    const at = (i: number) => new Date(t0 + i * 1000);
+    const enc = (i: number) => (i <= 3 ? space(at(i)) : iso(at(i)));
+    {
+      await using db = new DatabaseWrapper(path);
+      await db.setSetting("opened", "1");
+    }
+    raw(path, (db) => {
+      for (let i = 1; i <= 6; i++) {
+        db.run(
+          `INSERT INTO chat_messages (chat_id, message_id, date, user_id, message_text, created_at)
+          VALUES (1, ?1, ?2, 7, 'm', ?2)`,
+          [String(i), enc(i)],
+        );
+        db.run(
+          `INSERT INTO chat_users (chat_id, user_id, username, full_name, created_at, updated_at)
+          VALUES (1, ?1, 'u', 'U', ?2, ?2)`,
+          [i, enc(i)],
+        );
+      }
+      const now = Date.now();
+      for (const [key, ago] of [
+        ["old-space", 120],
+        ["new-space", 10],
+      ] as const) {
+        const d = new Date(now - ago * 1000);
+        db.run(
+          "INSERT INTO cache (namespace, key, data, created_at, updated_at) VALUES ('weather', ?1, 'd', ?2, ?2)",
+          [key, space(d)],
+        );
+      }
+      for (const [key, ago] of [
+        ["old-iso", 120],
+        ["new-iso", 10],
+      ] as const) {
+        const d = new Date(now - ago * 1000);
+        db.run(
+          "INSERT INTO cache (namespace, key, data, created_at, updated_at) VALUES ('weather', ?1, 'd', ?2, ?2)",
+          [key, iso(d)],
+        );
+      }
+    });
+    await using db = new DatabaseWrapper(path);
+    const m = await db.getChatMessagesSince(1);
+    expect(m.map((r) => [r.messageId, r.date.getTime()])).toEqual(
+      [6, 5, 4, 3, 2, 1].map((i) => [String(i), at(i).getTime()]),
+    );
+    const ids = async (opts: Parameters<typeof db.getChatMessagesSince>[1]) =>
+      (await db.getChatMessagesSince(1, opts)).map((r) => Number(r.messageId));
+    // since and till are exclusive whichever encoding the row at the bound has
+    expect(await ids({ since: at(2), till: at(5) })).toEqual([4, 3]);
+    expect(await ids({ since: at(3), till: at(4) })).toEqual([]);
+    expect(await ids({ since: at(1), till: at(4) })).toEqual([3, 2]);
+    expect(await ids({ since: new Date(at(2).getTime() + 500) })).toEqual([6, 5, 4, 3]);
+    expect(await ids({ till: new Date(at(4).getTime() + 1) })).toEqual([4, 3, 2, 1]);
+    const seen = async (since: Date) =>
+      (await db.getChatUsers(1, { seenSince: since, limit: 50 })).map((u) => u.userId);
+    expect(await seen(at(3))).toEqual([6, 5, 4]);
+    expect(await seen(at(2))).toEqual([6, 5, 4, 3]);
+    expect(await seen(at(4))).toEqual([6, 5]);
+    for (const key of ["old-space", "old-iso"]) {
+      expect(await db.getCacheEntry(key, "weather", { ttl: 60 })).toBeNull();
+      expect((await db.getCacheEntry(key, "weather"))?.key).toBe(key);
+    }
+    for (const key of ["new-space", "new-iso"]) {
+      expect((await db.getCacheEntry(key, "weather", { ttl: 60 }))?.key).toBe(key);
+    }
   });
 });
 
@@ -331,7 +478,11 @@ describe("global settings", () => {
     await using db = new DatabaseWrapper(dir.file("bot.db"));
     // gromozeka's settings.value is nullable; chatdb never writes NULL itself
     const raw = new Database(dir.file("bot.db"));
-    raw.run("INSERT INTO settings (key, value) VALUES ('nullable', NULL)");
+    // 013 dropped the timestamp defaults: a raw insert gives them
+    raw.run(
+      "INSERT INTO settings (key, value, created_at, updated_at) VALUES ('nullable', NULL, ?1, ?1)",
+      ["2026-01-01T00:00:00+00:00"],
+    );
     raw.close();
     expect(await db.getSetting("nullable", { default: "fallback" })).toBeNull();
     expect(await db.getSetting("absent", { default: "fallback" })).toBe("fallback");

@@ -47,7 +47,7 @@ describe("readonly and immutable sources", () => {
       expect((await db.getChatUser(CHATS.archived, 1))?.username).toBe("@back");
       expect(db.health().sources.find((s) => s.name === "archive")).toMatchObject({
         state: "ok",
-        schemaVersion: 6,
+        schemaVersion: 18,
       });
     });
 
@@ -59,7 +59,7 @@ describe("readonly and immutable sources", () => {
       {
         await using db = new DatabaseWrapper({ config: multi(dir.path, immutable) });
         expect(await db.getChatSetting(CHATS.archived, "k")).toBe("v");
-        expect(db.health().sources.find((s) => s.name === "archive")?.schemaVersion).toBe(6);
+        expect(db.health().sources.find((s) => s.name === "archive")?.schemaVersion).toBe(18);
       }
       expect(readFileSync(dir.file("archive.db")).equals(before)).toBe(true);
     });
@@ -103,7 +103,7 @@ describe("read-write sources", () => {
       expect(pragma(source, "journal_mode")).toBe("wal");
       expect(pragma(source, "busy_timeout")).toBe(0);
       expect(pragma(source, "query_only")).toBe(0);
-      expect(source.health()).toMatchObject({ state: "ok", mode: "read-write", schemaVersion: 6 });
+      expect(source.health()).toMatchObject({ state: "ok", mode: "read-write", schemaVersion: 18 });
     } finally {
       await source.close();
     }

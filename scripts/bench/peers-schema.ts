@@ -1,7 +1,7 @@
 /**
- * chatdb's tables as a Drizzle schema and a Kysely database type, written the way their docs
- * show them, for the peers bench. Timestamps are the stored text (neither library parses
- * chatdb's "YYYY-MM-DD HH:MM:SS" format into a Date by itself).
+ * chatdb's tables (gromozeka's schema 018) as a Drizzle schema and a Kysely database type,
+ * written the way their docs show them, for the peers bench. Timestamps are the stored text
+ * (neither library parses chatdb's "YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00" into a Date by itself).
  */
 
 import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
@@ -22,6 +22,9 @@ export const chatMessages = sqliteTable(
     messageCategory: text("message_category").notNull().default("user"),
     quoteText: text("quote_text"),
     mediaId: text("media_id"),
+    mediaGroupId: text("media_group_id"),
+    markup: text("markup").notNull().default(""),
+    metadata: text("metadata").notNull().default(""),
     createdAt: text("created_at"),
   },
   (t) => [primaryKey({ columns: [t.chatId, t.messageId] })],
@@ -36,7 +39,6 @@ export const chatUsers = sqliteTable(
     fullName: text("full_name").notNull(),
     timezone: text("timezone"),
     messagesCount: integer("messages_count").notNull().default(0),
-    isSpammer: integer("is_spammer", { mode: "boolean" }).notNull().default(false),
     metadata: text("metadata").notNull().default(""),
     createdAt: text("created_at"),
     updatedAt: text("updated_at"),
@@ -105,6 +107,9 @@ interface ChatMessagesTable {
   message_category: Generated<string>;
   quote_text: string | null;
   media_id: string | null;
+  media_group_id: string | null;
+  markup: Generated<string>;
+  metadata: Generated<string>;
   created_at: string | null;
 }
 interface ChatUsersTable {
@@ -114,7 +119,6 @@ interface ChatUsersTable {
   full_name: string;
   timezone: string | null;
   messages_count: Generated<number>;
-  is_spammer: Generated<number>;
   metadata: Generated<string>;
   created_at: string | null;
   updated_at: string | null;

@@ -122,7 +122,8 @@ export const users = named("users", {
       sql`UPDATE chat_users SET metadata = ${perDialect({
         sqlite: sql`json_set(CASE WHEN json_valid(metadata) AND json_type(metadata) = 'object'
           THEN metadata ELSE '{}' END, '$.isSpammer', json(CASE WHEN ${p.isSpammer} THEN 'true' ELSE 'false' END))`,
-        pg: sql`(CASE WHEN metadata ~ '^\s*\{' THEN metadata::jsonb ELSE '{}'::jsonb END
+        // (\\ in this template: the tag reads its cooked text, where "\s" would be just "s")
+        pg: sql`(CASE WHEN metadata ~ '^\\s*\\{' THEN metadata::jsonb ELSE '{}'::jsonb END
           || jsonb_build_object('isSpammer', ${boolean(p.isSpammer)}))::text`,
       })}, updated_at = ${p.now}
       WHERE chat_id = ${p.chatId} AND user_id = ${p.userId}`,

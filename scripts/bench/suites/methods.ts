@@ -90,6 +90,9 @@ export async function methodsSuite(
           "user",
           null,
           null,
+          null, // media_group_id (gromozeka 008)
+          "", // markup (007)
+          "", // metadata (007)
           now,
         );
         if (!inserted?.changes) return false;

@@ -130,7 +130,24 @@ export async function peersSuite(
       const day = dayDb(WHEN);
       const at = toDbTime(WHEN);
       if (
-        !st.save[0]?.run(c, id, at, u, null, 0, null, TEXT, "text", "user", null, null, now).changes
+        !st.save[0]?.run(
+          c,
+          id,
+          at,
+          u,
+          null,
+          0,
+          null,
+          TEXT,
+          "text",
+          "user",
+          null,
+          null,
+          null,
+          "",
+          "",
+          now,
+        ).changes
       )
         return false;
       st.save[1]?.run(now, c, u);
