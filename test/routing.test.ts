@@ -125,7 +125,7 @@ describe("legacy single-path mode", () => {
     await using dir = tempDir();
     await using db = new DatabaseWrapper(dir.file("bot.db"));
     expect(db.health().sources.map((s) => [s.name, s.mode, s.schemaVersion])).toEqual([
-      ["default", "read-write", 6],
+      ["default", "read-write", 18],
     ]);
     expect(await db.setChatSetting(5, "k", "v")).toBe(true);
     expect(await db.getChatSetting(5, "k")).toBe("v");
