@@ -17,10 +17,50 @@ import { type Logger, resolveOptions, type WrapperOptions } from "./options.ts";
 import { type RouteExplanation, type RouteRequest, Router } from "./routing.ts";
 import { openAll } from "./sources/open.ts";
 import type { ParamsOf, Query, ResultOf } from "./sources/query.ts";
-import type { SlowQuery, Source, SourceHealth, SourceHooks } from "./sources/source.ts";
+import type {
+  SlowQuery,
+  Source,
+  SourceHealth,
+  SourceHooks,
+  TransactionRun,
+} from "./sources/source.ts";
+import { type UserParams, type UserRow, userQuery } from "./sources/user-sql.ts";
 import type { AggregateOptions, ReadOptions } from "./types.ts";
 
 export type { Logger, WrapperOptions } from "./options.ts";
+
+/** Where `db.query` goes: `chatId` routes as the chat's reads (or writes, with `write`). */
+export interface QueryOptions {
+  chatId?: number | undefined;
+  /** Reads only: this source, whatever the chat map says. */
+  dataSource?: string | undefined;
+  /** A statement that writes: routed by chat, refused on a readonly source before any SQL. */
+  write?: boolean | undefined;
+}
+const QUERY_OPTIONS = ["chatId", "dataSource", "write"];
+
+/** Where `db.transaction` runs: the chat's source (as its writes go) or `dataSource`. */
+export interface TransactionTarget {
+  chatId?: number | undefined;
+  dataSource?: string | undefined;
+}
+const TRANSACTION_OPTIONS = ["chatId", "dataSource"];
+
+/** Unknown option names are a bug in the caller, as a typo in the config is. */
+function checkOptions(opts: unknown, known: readonly string[], method: string): void {
+  if (opts === undefined) return;
+  if (typeof opts !== "object" || opts === null) {
+    throw new DatabaseError("INVALID_ARGUMENT", `${method}: options must be an object`);
+  }
+  for (const key of Object.keys(opts)) {
+    if (!known.includes(key)) {
+      throw new DatabaseError(
+        "INVALID_ARGUMENT",
+        `${method}: unknown option "${key}" (known: ${known.join(", ")})`,
+      );
+    }
+  }
+}
 
 /**
  * Events and their payloads, for `db.on(event, listener)`. The library prints nothing: these
@@ -349,6 +389,123 @@ export class WrapperCore extends SafeEmitter<WrapperEvents> {
     return this.#track(
       firstMatch(sources, router.config.defaultSource, query, params, opts, this.#report),
     );
+  }
+
+  /**
+   * The bot's own SQL on the routed source: reads go dataSource → chat map → default, writes
+   * (`write: true`) by chat and are refused READONLY_SOURCE on a readonly source before any SQL.
+   * A readonly source runs it read-only (the engine refuses a write: READONLY_SOURCE). `?` or
+   * `:name` placeholders on both engines; the statement is prepared once per text and source.
+   * Rows come back as the engine returns them, plus `dataSource`. One source per call: there
+   * are no joins across sources.
+   */
+  query(sql: string, params?: UserParams, opts?: QueryOptions): Promise<UserRow[]> {
+    return (async () => {
+      checkOptions(opts, QUERY_OPTIONS, "query");
+      const { query, params: values } = userQuery(sql, params);
+      if (opts?.write === true) {
+        if (opts.dataSource !== undefined) {
+          throw new DatabaseError(
+            "INVALID_ARGUMENT",
+            "query: a write routes by chatId (dataSource chooses where reads go)",
+          );
+        }
+        return this.write(opts.chatId, query, values);
+      }
+      return this.read(opts?.chatId, opts, query, values);
+    })();
+  }
+
+  /**
+   * Runs `body` as one transaction on one source: the chat's (`chatId`, as a write routes) or
+   * `dataSource`'s. Inside, `tx` has every data method and `query`; they commit together, or
+   * not at all when `body` throws (its error is rethrown). A call in `tx` that would go to
+   * another source is INVALID_ARGUMENT (a transaction spans one source). On SQLite the
+   * connection is the transaction's until it ends, so every other call to that source waits
+   * for it (calls to other sources do not); on PostgreSQL they run beside it. A readonly
+   * source is refused (READONLY_SOURCE). Keep it short: it holds the source's write lock.
+   */
+  transaction<T>(target: TransactionTarget, body: (tx: this) => Promise<T>): Promise<T> {
+    return (async () => {
+      this.assertOpen();
+      checkOptions(target, TRANSACTION_OPTIONS, "transaction");
+      if (typeof body !== "function") {
+        throw new DatabaseError("INVALID_ARGUMENT", "transaction: expected a function");
+      }
+      const { router } = this.gen;
+      const name =
+        target?.dataSource !== undefined
+          ? router.resolve(undefined, target.dataSource, false)
+          : router.resolve(target?.chatId, undefined, true);
+      const source = this.#source(name);
+      if (source.config.readonly) {
+        throw new DatabaseError(
+          "READONLY_SOURCE",
+          `cannot open a transaction on readonly source ${name}`,
+          { source: name },
+        );
+      }
+      return this.#track(source.transaction((run) => this.#inTransaction(name, run, body)));
+    })();
+  }
+
+  async #inTransaction<T>(
+    name: string,
+    run: TransactionRun,
+    body: (tx: this) => Promise<T>,
+  ): Promise<T> {
+    let open = true;
+    const router = this.gen.router;
+    const here = (chatId: number | undefined, dataSource: string | undefined, write: boolean) => {
+      if (!open) throw new DatabaseError("INVALID_ARGUMENT", "this transaction has ended");
+      this.assertOpen();
+      const to = router.resolve(chatId, dataSource, write);
+      if (to !== name) {
+        throw new DatabaseError(
+          "INVALID_ARGUMENT",
+          `this transaction is on source ${name}; the call goes to ${to}${chatId === undefined ? "" : ` (chat ${chatId})`}`,
+          { source: to },
+        );
+      }
+    };
+    // the data methods run through read/write/aggregate/firstMatch: on the transaction here
+    const tx = Object.create(this, {
+      read: {
+        value: (chatId: number | undefined, opts: ReadOptions | undefined, q: Query, p: never) => {
+          here(chatId, opts?.dataSource, false);
+          return run(q, p);
+        },
+      },
+      write: {
+        value: (chatId: number | undefined, q: Query, p: never) => {
+          here(chatId, undefined, true);
+          return run(q, p);
+        },
+      },
+      aggregate: {
+        value: (q: Query, p: never, opts: AggregateOptions | undefined) => {
+          here(undefined, opts?.dataSource ?? name, false);
+          return Promise.resolve(run(q, p));
+        },
+      },
+      firstMatch: {
+        value: (q: Query, p: never, opts: AggregateOptions | undefined) => {
+          here(undefined, opts?.dataSource ?? name, false);
+          return Promise.resolve(run(q, p));
+        },
+      },
+      transaction: {
+        value: () =>
+          Promise.reject(
+            new DatabaseError("INVALID_ARGUMENT", "transaction: already inside a transaction"),
+          ),
+      },
+    }) as this;
+    try {
+      return await body(tx);
+    } finally {
+      open = false;
+    }
   }
 
   /** Keeps a call spanning awaits known until it settles, so its sources stay open. */

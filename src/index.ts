@@ -17,7 +17,14 @@ export type {
   SqliteSourceConfig,
   SyncConfig,
 } from "./config/types.ts";
-export type { HealthReport, Logger, WrapperEvents, WrapperOptions } from "./core.ts";
+export type {
+  HealthReport,
+  Logger,
+  QueryOptions,
+  TransactionTarget,
+  WrapperEvents,
+  WrapperOptions,
+} from "./core.ts";
 export { DatabaseError, type DatabaseErrorCode, isDatabaseError } from "./errors.ts";
 export type { RouteExplanation, RouteRequest, RouteRule } from "./routing.ts";
 export { CACHE_TYPES, LATEST_VERSION } from "./schema/migrations.ts";
@@ -27,6 +34,7 @@ export {
   type SessionStorageOptions,
 } from "./session.ts";
 export type { SlowQuery, SourceHealth, SourceState } from "./sources/source.ts";
+export type { UserParams, UserRow } from "./sources/user-sql.ts";
 export type { PublisherOptions, SyncEvents } from "./sync/publisher.ts";
 export { SnapshotPublisher } from "./sync/publisher.ts";
 export { Sidecar } from "./sync/sidecar.ts";

@@ -70,6 +70,13 @@ function cacheOf(cacheType: string) {
   return c;
 }
 
+/** Chat records: one per chat id, from the chat's home source, by chat id (as the SQL). */
+const BY_CHAT = {
+  key: (c: ChatInfo) => c.chatId,
+  home: (c: ChatInfo, router: Router) => router.home(c.chatId),
+  order: (a: ChatInfo, b: ChatInfo) => a.chatId - b.chatId,
+};
+
 const time = (d: Date | null) => d?.getTime() ?? 0;
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -367,7 +374,7 @@ export class DatabaseWrapper extends WrapperCore {
    * sources; deduplicated by chat id, home source wins.
    */
   async getUserChats(userId: number, opts?: AggregateOptions): Promise<ChatInfo[]> {
-    return this.aggregate(users.chatsOf, { userId: id(userId, "userId") }, opts, this.#byChat);
+    return this.aggregate(users.chatsOf, { userId: id(userId, "userId") }, opts, BY_CHAT);
   }
 
   /**
@@ -375,15 +382,8 @@ export class DatabaseWrapper extends WrapperCore {
    * sources; deduplicated by chat id, home source wins.
    */
   async getAllGroupChats(opts?: AggregateOptions): Promise<ChatInfo[]> {
-    return this.aggregate(chats.groups, {}, opts, this.#byChat);
+    return this.aggregate(chats.groups, {}, opts, BY_CHAT);
   }
-
-  /** Chat records: one per chat id, from the chat's home source, by chat id (as the SQL). */
-  readonly #byChat = {
-    key: (c: ChatInfo) => c.chatId,
-    home: (c: ChatInfo, router: Router) => router.home(c.chatId),
-    order: (a: ChatInfo, b: ChatInfo) => a.chatId - b.chatId,
-  };
 
   // ── User data (note: userId first, as gromozeka) ─────────────────────────
 
@@ -661,7 +661,7 @@ export class DatabaseWrapper extends WrapperCore {
    * there if readonly. Insert-only: resolves false for a duplicate (chatId, userId, messageId).
    */
   async addSpamMessage(s: NewSpamMessage): Promise<boolean> {
-    return this.#addSpamLike(spam.add, s);
+    return this.addSpamLike(spam.add, s);
   }
 
   /**
@@ -669,10 +669,10 @@ export class DatabaseWrapper extends WrapperCore {
    * there if readonly. Same as addSpamMessage, into ham_messages.
    */
   async addHamMessage(s: NewSpamMessage): Promise<boolean> {
-    return this.#addSpamLike(ham.add, s);
+    return this.addSpamLike(ham.add, s);
   }
 
-  #addSpamLike(query: typeof spam.add, message: NewSpamMessage) {
+  private addSpamLike(query: typeof spam.add, message: NewSpamMessage) {
     const s = record(message, "s");
     const chatId = id(s.chatId, "chatId");
     return this.write(chatId, query, {

@@ -20,7 +20,7 @@
  * binds means UTC, as on SQLite; a readonly source's connections also run with
  * `default_transaction_read_only = on`, so the server refuses writes that slip past routing.
  */
-import type { SQL } from "bun";
+import type { SQL, TransactionSQL } from "bun";
 import { redactUrl } from "../_internal/redact.ts";
 import { requireBun } from "../_internal/runtime.ts";
 import type { PostgresSourceConfig } from "../config/types.ts";
@@ -48,7 +48,13 @@ import {
   type Value,
   type VariantQuery,
 } from "./query.ts";
-import type { Source, SourceHealth, SourceHooks, SourceInspection } from "./source.ts";
+import type {
+  Source,
+  SourceHealth,
+  SourceHooks,
+  SourceInspection,
+  TransactionRun,
+} from "./source.ts";
 import { SourceStatus } from "./status.ts";
 
 /** Bun's codes for "could not reach or log in to the server". */
@@ -188,18 +194,47 @@ export class PostgresSource implements Source {
     }
   }
 
-  async #execNow<Q extends Query>(query: Q, params: Params): Promise<ResultOf<Q>> {
+  /**
+   * Runs `body` as one transaction (`BEGIN … COMMIT` on one pooled connection; `READ ONLY` on a
+   * readonly source); a throw rolls it back. Other calls to this source go on, on the other
+   * connections: PostgreSQL isolates them.
+   */
+  async transaction<T>(body: (run: TransactionRun) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    if (!this.#opened) {
+      await this.#ready();
+      this.#assertOpen();
+    }
+    const inTx = (tx: SQL) =>
+      body(<Q extends Query>(query: Q, params: ParamsOf<Q>) =>
+        this.#execNow(query, params as Params, tx),
+      );
+    try {
+      return (await (this.config.readonly
+        ? this.#sql.begin("read only", inTx)
+        : this.#sql.begin(inTx))) as T;
+    } catch (e) {
+      throw e instanceof DatabaseError ? e : this.#wrap(e, "transaction");
+    }
+  }
+
+  /** `on`: the pool, or the connection of a transaction (whose batches are savepoints). */
+  async #execNow<Q extends Query>(
+    query: Q,
+    params: Params,
+    on: SQL | null = null,
+  ): Promise<ResultOf<Q>> {
     if (!this.#opened) {
       await this.#ready();
       this.#assertOpen();
     }
     let text = "";
     let rows = 0;
-    const pool = this.#sql;
+    const pool = on ?? this.#sql;
     const started = performance.now();
     try {
       const statement = resolveQuery(query, this.#variants, () => this.#schema as SchemaInfo);
-      const result = await this.#run(pool, statement, params, (t, n) => {
+      const result = await this.#run(pool, statement, params, on !== null, (t, n) => {
         text = t;
         rows += n;
       });
@@ -226,6 +261,7 @@ export class PostgresSource implements Source {
     pool: SQL,
     query: Exclude<Query, VariantQuery<unknown>>,
     params: Params,
+    inTransaction: boolean,
     seen: (text: string, rows: number) => void,
   ): Promise<unknown> {
     const send = async (
@@ -257,6 +293,7 @@ export class PostgresSource implements Source {
             async (step, values) => (await send(tx, step, values)).count,
             "pg",
           );
+        if (inTransaction) return (pool as TransactionSQL).savepoint(batch);
         return this.config.readonly ? pool.begin("read only", batch) : pool.begin(batch);
       }
     }

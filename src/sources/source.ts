@@ -64,6 +64,12 @@ export interface SourceInspection {
   counts: Record<string, number>;
 }
 
+/** A call inside a transaction: one query on the transaction's connection. */
+export type TransactionRun = <Q extends Query>(
+  query: Q,
+  params: ParamsOf<Q>,
+) => ResultOf<Q> | Promise<ResultOf<Q>>;
+
 export interface Source {
   readonly name: string;
   readonly config: SourceConfig;
@@ -72,6 +78,8 @@ export interface Source {
    * returns synchronously; Postgres a promise.
    */
   exec<Q extends Query>(query: Q, params: ParamsOf<Q>): ResultOf<Q> | Promise<ResultOf<Q>>;
+  /** `body`'s calls as one transaction on this source (see `DatabaseWrapper.transaction`). */
+  transaction<T>(body: (run: TransactionRun) => Promise<T>): Promise<T>;
   health(): SourceHealth;
   /**
    * Waits for the source's open to end, then reports its health and counts the rows of

@@ -52,7 +52,13 @@ import {
   schemaInfo,
   type VariantQuery,
 } from "./query.ts";
-import type { Source, SourceHealth, SourceHooks, SourceInspection } from "./source.ts";
+import type {
+  Source,
+  SourceHealth,
+  SourceHooks,
+  SourceInspection,
+  TransactionRun,
+} from "./source.ts";
 import {
   assertRegularFile,
   changeOf,
@@ -411,6 +417,48 @@ export class SqliteSource implements Source {
   }
 
   /**
+   * Runs `body` as one transaction on this source: its calls (`run`) go straight to the
+   * connection, inside `BEGIN IMMEDIATE … COMMIT`; a throw rolls everything back. A transaction
+   * spans awaits, so it takes the source's queue: every other call to this source waits until
+   * it has committed or rolled back (calls to other sources do not). Waiting for another
+   * process's lock at BEGIN follows the source's `timeout`, off the thread.
+   */
+  transaction<T>(body: (run: TransactionRun) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    const attempt = () => {
+      const db = this.#connection();
+      try {
+        db.run("BEGIN IMMEDIATE");
+      } catch (e) {
+        if (this.#isLockWait(e)) return LOCKED;
+        throw this.#wrap(e, "query");
+      }
+      return this.#inTransaction(db, body);
+    };
+    // always queued (never the synchronous fast path): calls made meanwhile queue behind it
+    return this.#queue.wait(attempt, this.#timeoutMs, () => this.#lockTimeout(), false) as Promise<
+      Awaited<T>
+    > as Promise<T>;
+  }
+
+  async #inTransaction<T>(db: Database, body: (run: TransactionRun) => Promise<T>): Promise<T> {
+    const run: TransactionRun = (query, params) => {
+      const result = this.#attempt(query, params);
+      // the write lock is ours; only a rollback-journal reader elsewhere can still be in the way
+      if (result === LOCKED) throw this.#lockTimeout();
+      return result;
+    };
+    try {
+      const result = await body(run);
+      db.run("COMMIT");
+      return result;
+    } catch (e) {
+      if (db.inTransaction) db.run("ROLLBACK");
+      throw e;
+    }
+  }
+
+  /**
    * Another process is in the way for now: its lock, or (a readonly reader of a
    * rollback-journal file) its commit's journal, which looks hot for an instant.
    */
@@ -514,8 +562,10 @@ export class SqliteSource implements Source {
         // prepared before BEGIN: a statement that fails to prepare fails before any step ran
         for (const step of query.steps) this.#statement(step);
         const db = this.#connection();
+        // inside a transaction (db.transaction()): a savepoint, undone alone when a step fails
+        const nested = db.inTransaction;
         // IMMEDIATE: a lock held elsewhere is met at BEGIN, before any step ran
-        db.run("BEGIN IMMEDIATE");
+        db.run(nested ? "SAVEPOINT chatdb_batch" : "BEGIN IMMEDIATE");
         try {
           this.#rows = 0;
           const changed = runBatch(query, params, (step, values) => {
@@ -523,10 +573,11 @@ export class SqliteSource implements Source {
             this.#rows += changes;
             return changes;
           });
-          db.run("COMMIT");
+          db.run(nested ? "RELEASE chatdb_batch" : "COMMIT");
           return changed;
         } catch (e) {
-          if (db.inTransaction) db.run("ROLLBACK");
+          if (nested) db.run("ROLLBACK TO chatdb_batch; RELEASE chatdb_batch");
+          else if (db.inTransaction) db.run("ROLLBACK");
           throw e;
         }
       }
