@@ -70,6 +70,22 @@ function cacheOf(cacheType: string) {
   return c;
 }
 
+/** addSpamMessage / addHamMessage: the message's row, checked. */
+const spamChat = (message: NewSpamMessage) => id(record(message, "s").chatId, "chatId");
+function spamRow(message: NewSpamMessage) {
+  const s = record(message, "s");
+  return {
+    chatId: id(s.chatId, "chatId"),
+    userId: id(s.userId, "userId"),
+    messageId: messageId(s.messageId),
+    text: text(s.text, "text"),
+    reason: text(s.reason, "reason"),
+    score: num(s.score, "score"),
+    confidence: s.confidence === undefined ? 1 : num(s.confidence, "confidence"),
+    now: nowDb(),
+  };
+}
+
 /** Chat records: one per chat id, from the chat's home source, by chat id (as the SQL). */
 const BY_CHAT = {
   key: (c: ChatInfo) => c.chatId,
@@ -661,7 +677,7 @@ export class DatabaseWrapper extends WrapperCore {
    * there if readonly. Insert-only: resolves false for a duplicate (chatId, userId, messageId).
    */
   async addSpamMessage(s: NewSpamMessage): Promise<boolean> {
-    return this.addSpamLike(spam.add, s);
+    return this.write(spamChat(s), spam.add, spamRow(s));
   }
 
   /**
@@ -669,27 +685,12 @@ export class DatabaseWrapper extends WrapperCore {
    * there if readonly. Same as addSpamMessage, into ham_messages.
    */
   async addHamMessage(s: NewSpamMessage): Promise<boolean> {
-    return this.addSpamLike(ham.add, s);
-  }
-
-  private addSpamLike(query: typeof spam.add, message: NewSpamMessage) {
-    const s = record(message, "s");
-    const chatId = id(s.chatId, "chatId");
-    return this.write(chatId, query, {
-      chatId,
-      userId: id(s.userId, "userId"),
-      messageId: messageId(s.messageId),
-      text: text(s.text, "text"),
-      reason: text(s.reason, "reason"),
-      score: num(s.score, "score"),
-      confidence: s.confidence === undefined ? 1 : num(s.confidence, "confidence"),
-      now: nowDb(),
-    });
+    return this.write(spamChat(s), ham.add, spamRow(s));
   }
 
   /**
-   * Reads the default source (or `opts.dataSource`); not routed by chat. Exact text match (not
-   * aggregated, as gromozeka).
+   * Reads the default source (or `opts.dataSource`); not routed by chat. Case-insensitive text
+   * match, as gromozeka (not aggregated, as gromozeka).
    */
   async getSpamMessagesByText(messageText: string, opts?: ReadOptions): Promise<SpamMessage[]> {
     return this.read(undefined, opts, spam.byText, { text: text(messageText, "text") });

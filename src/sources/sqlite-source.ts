@@ -465,7 +465,7 @@ export class SqliteSource implements Source {
   #isLockWait(e: unknown): boolean {
     const wait =
       isBusy(e) ||
-      (this.config.readonly && (e as { code?: string })?.code === "SQLITE_READONLY_ROLLBACK");
+      (this.config.readonly && TRANSIENT_READONLY.has((e as { code?: string })?.code ?? ""));
     if (wait) this.#lastLock = e;
     return wait;
   }
@@ -663,11 +663,22 @@ export class SqliteSource implements Source {
         ? /^SQLITE_(CANTOPEN|NOTADB|CORRUPT|PERM|AUTH|BUSY|LOCKED)/.test(code)
         : /^SQLITE_(NOTADB|CORRUPT|BUSY|LOCKED)/.test(code);
     // a write a readonly source's engine refused (query_only, a readonly open): as PostgreSQL says it
-    const refused = this.config.readonly && /^SQLITE_READONLY/.test(code) && during === "query";
+    const refused = this.config.readonly && code === "SQLITE_READONLY" && during === "query";
     const kind = unavailable ? "SOURCE_UNAVAILABLE" : refused ? "READONLY_SOURCE" : "QUERY_FAILED";
     return new DatabaseError(kind, message, { source: this.name, cause: e });
   }
 }
+
+/**
+ * What a readonly reader of a file another process writes meets for an instant, and waits out
+ * like a lock: a commit's hot journal (rollback mode), and in WAL mode a `-shm` being set up or
+ * recovered by its owner (the reader cannot do either itself).
+ */
+const TRANSIENT_READONLY = new Set([
+  "SQLITE_READONLY_ROLLBACK",
+  "SQLITE_READONLY_RECOVERY",
+  "SQLITE_READONLY_CANTINIT",
+]);
 
 /** A numeric PRAGMA (data_version, schema_version), or -1 when it cannot be read now (a lock). */
 function pragma(db: Database, name: "data_version" | "schema_version"): number {
