@@ -140,7 +140,7 @@ describe("README.md", () => {
       expect(result.out).toMatch(expected);
       if (block.name === "make-archive") archiveBytes = readFileSync(dir.file("archive.db"));
     }
-    expect(runs).toEqual(["make-archive", "bot", "reload", "sidecar"]);
+    expect(runs).toEqual(["make-archive", "bot", "own-sql", "reload", "sidecar"]);
 
     // The bot's refused write left the archive byte-identical, and no -wal/-shm next to it.
     expect(readFileSync(dir.file("archive.db"))).toEqual(Buffer.from(archiveBytes ?? []));
