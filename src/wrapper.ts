@@ -16,6 +16,7 @@ import {
   messageId,
   nowDb,
   num,
+  nums,
   optId,
   optMessageId,
   optText,
@@ -88,7 +89,7 @@ const norm = (v: ArrayLike<number>) => {
 /**
  * gromozeka's numpy ranking: cosine similarity to the query (a zero vector's norm taken as 1),
  * the `topK` best, most similar first (ties: newest first), then at most `max` (−1: all).
- * Embeddings that are malformed or of another dimension than stored are skipped.
+ * Embeddings that are malformed, of another length than stored or than the query are skipped.
  */
 function rankBySimilarity(
   query: readonly number[],
@@ -100,11 +101,12 @@ function rankBySimilarity(
   const scored: ScoredChatMessage[] = [];
   for (const c of candidates) {
     const v = vector(c.embedding, c.dimensions);
-    if (v === null) continue;
+    // numpy fails the whole search on a vector of another length than the query's (an
+    // embedding of another model stored under this one): here that vector is skipped
+    if (v === null || v.length !== query.length) continue;
     const n = norm(v) || 1;
     let dot = 0;
-    for (let i = 0; i < Math.min(v.length, query.length); i++)
-      dot += (v[i] as number) * (query[i] as number);
+    for (let i = 0; i < v.length; i++) dot += (v[i] as number) * (query[i] as number);
     scored.push({ ...c.message, score: dot / (n * qn) });
   }
   scored.sort((a, b) => b.score - a.score);
@@ -424,12 +426,7 @@ export class DatabaseWrapper extends WrapperCore {
     queryEmbedding: readonly number[] | null,
     opts?: SearchOptions,
   ): Promise<ScoredChatMessage[]> {
-    const query =
-      queryEmbedding === null
-        ? null
-        : Array.isArray(queryEmbedding)
-          ? queryEmbedding.map((v, i) => num(v, `queryEmbedding[${i}]`))
-          : num(queryEmbedding, "queryEmbedding");
+    const query = queryEmbedding === null ? null : nums(queryEmbedding, "queryEmbedding");
     const days = opts?.maxAgeDays === undefined ? null : num(opts.maxAgeDays, "maxAgeDays");
     const max = opts?.limit === null ? -1 : limit(opts?.limit, 10);
     const filters = {
@@ -449,7 +446,7 @@ export class DatabaseWrapper extends WrapperCore {
     const topK = limit(opts?.topK, 100, "topK");
     const model = optText(opts?.modelName, "modelName");
     const maxMessages = limit(opts?.maxMessages, -1, "maxMessages");
-    if (model === null || !Array.isArray(query)) return [];
+    if (model === null) return [];
     const candidates = await this.read(chatId, opts, messages.embedded, {
       ...filters,
       limit: -1,
