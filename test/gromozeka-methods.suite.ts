@@ -415,6 +415,8 @@ export function gromozekaMethodsSuite(
         expect(await search({ categoryFilter: ["bot"] })).toEqual([]);
         expect(await search({ modelName: "other-model" })).toEqual([6]);
         expect(await db.searchChatMessages(PRIM, [1, 0])).toEqual([]);
+        // a query of another length than the stored vectors matches none of them
+        expect(await db.searchChatMessages(PRIM, [1, 0, 0], { modelName: "m" })).toEqual([]);
         expect(await db.searchChatMessages(PRIM, [1, 0], { modelName: "none" })).toEqual([]);
         // the archived chat's embeddings are the archive's
         const arch = await db.searchChatMessages(ARCH, [0, 1], { modelName: "m" });
