@@ -38,6 +38,40 @@ export interface ChatMessage {
   dataSource: string;
 }
 
+/** `getMessageThread`'s answer: the message, its thread's root and the replies under that root. */
+export interface MessageThread {
+  /** The thread's root; null when the message is itself a root (or its root is not stored). */
+  rootMessage: ChatMessage | null;
+  targetMessage: ChatMessage;
+  /** The replies under the root, oldest first (the target among them, the root not); [target] when it is a root. */
+  threadMessages: ChatMessage[];
+}
+
+/** A `searchChatMessages` hit: the message and its cosine similarity to the query (0 without one). */
+export interface ScoredChatMessage extends ChatMessage {
+  score: number;
+}
+
+/** `searchChatMessages`' filters and, with a query embedding, its ranking (gromozeka's names). */
+export interface SearchOptions extends ReadOptions {
+  /** At most this many results (10); null: no cap. */
+  limit?: number | null | undefined;
+  /** With an embedding: how many of the most similar are kept before `limit` (100). */
+  topK?: number | undefined;
+  /** Only this author's messages. */
+  userFilter?: number | undefined;
+  /** Only messages in one of these categories (an empty list matches nothing). */
+  categoryFilter?: readonly string[] | undefined;
+  /** Only messages newer than this many days. */
+  maxAgeDays?: number | undefined;
+  /** Only the replies under this root. */
+  rootMessageId?: number | string | undefined;
+  /** With an embedding: the model whose stored embeddings are compared (none: no result). */
+  modelName?: string | undefined;
+  /** With an embedding: only the newest this many embedded messages are candidates. */
+  maxMessages?: number | undefined;
+}
+
 /** What `saveChatMessage` takes; absent optional fields are stored as gromozeka's defaults (type "text", category "user", thread 0). */
 export interface NewChatMessage {
   date: Date;

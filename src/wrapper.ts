@@ -16,6 +16,7 @@ import {
   messageId,
   nowDb,
   num,
+  nums,
   optId,
   optMessageId,
   optText,
@@ -29,7 +30,7 @@ import { DatabaseError } from "./errors.ts";
 import { cacheStorage, typedCaches } from "./repositories/cache.ts";
 import { chats } from "./repositories/chats.ts";
 import { media } from "./repositories/media.ts";
-import { messages } from "./repositories/messages.ts";
+import { type EmbeddedMessage, messages } from "./repositories/messages.ts";
 import { chatSettings, settings, userData } from "./repositories/settings.ts";
 import { ham, spam } from "./repositories/spam.ts";
 import { csid, summaries } from "./repositories/summaries.ts";
@@ -50,10 +51,13 @@ import type {
   DelayedTask,
   MediaAttachment,
   MediaAttachmentUpdate,
+  MessageThread,
   NewChatMessage,
   NewMediaAttachment,
   NewSpamMessage,
   ReadOptions,
+  ScoredChatMessage,
+  SearchOptions,
   SpamMessage,
   SummarizationKey,
 } from "./types.ts";
@@ -92,6 +96,46 @@ const BY_CHAT = {
   home: (c: ChatInfo, router: Router) => router.home(c.chatId),
   order: (a: ChatInfo, b: ChatInfo) => a.chatId - b.chatId,
 };
+
+/** A stored embedding (float32, as gromozeka's `array("f")`), or null when malformed. */
+function vector(bytes: Uint8Array, dimensions: number): Float32Array | null {
+  if (!(bytes instanceof Uint8Array) || bytes.byteLength !== dimensions * 4) return null;
+  return new Float32Array(bytes.slice().buffer);
+}
+
+const norm = (v: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += (v[i] as number) * (v[i] as number);
+  return Math.sqrt(s);
+};
+
+/**
+ * gromozeka's numpy ranking: cosine similarity to the query (a zero vector's norm taken as 1),
+ * the `topK` best, most similar first (ties: newest first), then at most `max` (−1: all).
+ * Embeddings that are malformed, of another length than stored or than the query are skipped.
+ */
+function rankBySimilarity(
+  query: readonly number[],
+  candidates: readonly EmbeddedMessage[],
+  topK: number,
+  max: number,
+): ScoredChatMessage[] {
+  const qn = norm(query) || 1;
+  const scored: ScoredChatMessage[] = [];
+  for (const c of candidates) {
+    const v = vector(c.embedding, c.dimensions);
+    // numpy fails the whole search on a vector of another length than the query's (an
+    // embedding of another model stored under this one): here that vector is skipped
+    if (v === null || v.length !== query.length) continue;
+    const n = norm(v) || 1;
+    let dot = 0;
+    for (let i = 0; i < v.length; i++) dot += (v[i] as number) * (query[i] as number);
+    scored.push({ ...c.message, score: dot / (n * qn) });
+  }
+  scored.sort((a, b) => b.score - a.score);
+  const top = scored.slice(0, topK);
+  return max === -1 ? top : top.slice(0, max);
+}
 
 const time = (d: Date | null) => d?.getTime() ?? 0;
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -299,6 +343,140 @@ export class DatabaseWrapper extends WrapperCore {
       chatId: id(chatId, "chatId"),
       messageId: messageId(msgId),
     });
+  }
+
+  // ── Media groups, message metadata, threads and search (gromozeka's later methods) ──
+
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * The earliest message of an album (Telegram media group), optionally only in one thread; null
+   * when none (also on a file before gromozeka 008, which has no albums).
+   */
+  async getFirstChatMessageByMediaGroupId(
+    chatId: number,
+    mediaGroupId: string,
+    opts?: ReadOptions & { threadId?: number },
+  ): Promise<ChatMessage | null> {
+    return this.read(chatId, opts, messages.byMediaGroup, {
+      chatId: id(chatId, "chatId"),
+      mediaGroupId: text(mediaGroupId, "mediaGroupId"),
+      threadId: optId(opts?.threadId, "threadId"),
+    });
+  }
+
+  /**
+   * Reads the default source (or `opts.dataSource`); not routed by chat. The attachments of an
+   * album (gromozeka 008's media_groups) that are stored, in the order they joined it.
+   */
+  async getMediaAttachmentsByGroupId(
+    mediaGroupId: string,
+    opts?: ReadOptions,
+  ): Promise<MediaAttachment[]> {
+    const params = { mediaGroupId: text(mediaGroupId, "mediaGroupId") };
+    return this.read(undefined, opts, media.byGroup, params);
+  }
+
+  /**
+   * Writes to the default source (not routed by chat). Puts the attachment in the album; one
+   * already there is left as it is. Resolves true either way (as gromozeka).
+   */
+  async ensureMediaInGroup(mediaGroupId: string, mediaId: string): Promise<boolean> {
+    await this.write(undefined, media.ensureInGroup, {
+      mediaGroupId: text(mediaGroupId, "mediaGroupId"),
+      mediaId: text(mediaId, "mediaId"),
+      now: nowDb(),
+    });
+    return true;
+  }
+
+  /**
+   * Reads the default source (or `opts.dataSource`); not routed by chat. When the album last
+   * gained an attachment (to tell when it is complete); null when it has none.
+   */
+  async getMediaGroupLastUpdatedAt(mediaGroupId: string, opts?: ReadOptions): Promise<Date | null> {
+    const params = { mediaGroupId: text(mediaGroupId, "mediaGroupId") };
+    return this.read(undefined, opts, media.groupUpdatedAt, params);
+  }
+
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly. Replaces the message's metadata text; resolves false when no such message.
+   */
+  async updateChatMessageMetadata(
+    chatId: number,
+    msgId: number | string,
+    metadata: string,
+  ): Promise<boolean> {
+    return this.write(chatId, messages.setMetadata, {
+      metadata: text(metadata, "metadata"),
+      chatId: id(chatId, "chatId"),
+      messageId: messageId(msgId),
+    });
+  }
+
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * The message, its thread's root and every reply under that root (the message among them);
+   * a message that is itself a root is its whole thread. Null when no such message.
+   */
+  async getMessageThread(
+    chatId: number,
+    msgId: number | string,
+    opts?: ReadOptions,
+  ): Promise<MessageThread | null> {
+    const read = { dataSource: opts?.dataSource };
+    const target = await this.getChatMessageByMessageId(chatId, msgId, read);
+    if (target === null) return null;
+    const rootId = target.rootMessageId;
+    if (rootId === null)
+      return { rootMessage: null, targetMessage: target, threadMessages: [target] };
+    return {
+      rootMessage: await this.getChatMessageByMessageId(chatId, rootId, read),
+      targetMessage: target,
+      threadMessages: await this.getChatMessagesByRootId(chatId, rootId, read),
+    };
+  }
+
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * Without a query embedding: the chat's messages that pass the filters, newest first, score 0.
+   * With one: the candidates are the newest `maxMessages` messages `modelName` embedded (gromozeka
+   * 017's message_embeddings) that pass the filters; the `topK` most cosine-similar are kept, most
+   * similar first, then at most `limit`. No model: no result.
+   */
+  async searchChatMessages(
+    chatId: number,
+    queryEmbedding: readonly number[] | null,
+    opts?: SearchOptions,
+  ): Promise<ScoredChatMessage[]> {
+    const query = queryEmbedding === null ? null : nums(queryEmbedding, "queryEmbedding");
+    const days = opts?.maxAgeDays === undefined ? null : num(opts.maxAgeDays, "maxAgeDays");
+    const max = opts?.limit === null ? -1 : limit(opts?.limit, 10);
+    const filters = {
+      chatId: id(chatId, "chatId"),
+      userId: optId(opts?.userFilter, "userFilter"),
+      rootMessageId: optMessageId(opts?.rootMessageId, "rootMessageId"),
+      categories:
+        opts?.categoryFilter === undefined
+          ? null
+          : JSON.stringify(texts(opts.categoryFilter, "categoryFilter")),
+      ...boundParams("cutoff", days === null ? null : new Date(Date.now() - days * 86_400_000)),
+    };
+    if (query === null) {
+      const rows = await this.read(chatId, opts, messages.search, { ...filters, limit: max });
+      return rows.map((m) => ({ ...m, score: 0 }));
+    }
+    const topK = limit(opts?.topK, 100, "topK");
+    const model = optText(opts?.modelName, "modelName");
+    const maxMessages = limit(opts?.maxMessages, -1, "maxMessages");
+    if (model === null) return [];
+    const candidates = await this.read(chatId, opts, messages.embedded, {
+      ...filters,
+      limit: -1,
+      model,
+      maxMessages,
+    });
+    return rankBySimilarity(query, candidates, topK, max);
   }
 
   // ── Chat users ───────────────────────────────────────────────────────────

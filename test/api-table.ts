@@ -21,6 +21,7 @@ export type Kind =
   | "limit"
   | "cacheType"
   | "texts"
+  | "vector"
   | "dataSource";
 
 export type Arg =
@@ -134,6 +135,49 @@ export const METHODS: MethodSpec[] = [
     name: "updateChatMessageCategory",
     route: "Cw",
     args: [chat, a("msgId", "messageId", 1), a("text", "category", "c")],
+  },
+  {
+    name: "getFirstChatMessageByMediaGroupId",
+    route: "C",
+    args: [chat, a("text", "mediaGroupId", "g"), read(a("optId", "threadId", 1, true))],
+  },
+  {
+    name: "getMediaAttachmentsByGroupId",
+    route: "D",
+    args: [a("text", "mediaGroupId", "g"), read()],
+  },
+  {
+    name: "ensureMediaInGroup",
+    route: "Dw",
+    args: [a("text", "mediaGroupId", "g"), a("text", "mediaId", "f")],
+  },
+  {
+    name: "getMediaGroupLastUpdatedAt",
+    route: "D",
+    args: [a("text", "mediaGroupId", "g"), read()],
+  },
+  {
+    name: "updateChatMessageMetadata",
+    route: "Cw",
+    args: [chat, a("msgId", "messageId", 1), a("text", "metadata", "{}")],
+  },
+  { name: "getMessageThread", route: "C", args: [chat, a("msgId", "messageId", 1), read()] },
+  {
+    name: "searchChatMessages",
+    route: "C",
+    args: [
+      chat,
+      a("vector", "queryEmbedding", [1, 0]),
+      read(
+        a("id", "userFilter", 1, true),
+        a("texts", "categoryFilter", ["user"], true),
+        a("num", "maxAgeDays", 7, true),
+        a("optMsgId", "rootMessageId", 1, true),
+        a("optText", "modelName", "m", true),
+        a("limit", "topK", 100, true),
+        a("limit", "maxMessages", 1000, true),
+      ),
+    ],
   },
   {
     name: "updateChatUser",

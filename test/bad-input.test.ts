@@ -58,10 +58,11 @@ const BAD: Record<Kind, unknown[]> = {
   limit: [-1, 1.5, Number.NaN, Infinity, "10", 2 ** 53, {}, null],
   cacheType: ["nope", "", "__proto__", "constructor", 5, {}],
   texts: ["abc", [5], [null], {}, 5, null],
+  vector: ["abc", [], [Number.NaN], ["1"], [1, Infinity], {}, 5, true],
   dataSource: [5, {}, "", "nope", "__proto__", true],
 };
 /** Kinds whose argument may be null (besides optional ones, which may be undefined). */
-const NULLABLE: Kind[] = ["optId", "optMsgId", "optText"];
+const NULLABLE: Kind[] = ["optId", "optMsgId", "optText", "vector"];
 
 interface Case {
   method: MethodSpec;

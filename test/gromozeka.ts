@@ -22,11 +22,7 @@ export interface Fixture {
 }
 
 /** gromozeka methods chatdb does not have yet (its "every method" issue): not compared. */
-export const NOT_IN_CHATDB = new Set([
-  "chatMessages.getFirstChatMessageByMediaGroupId",
-  "chatMessages.getMessageThread",
-  "mediaAttachments.getMediaAttachmentsByGroupId",
-]);
+export const NOT_IN_CHATDB = new Set<string>([]);
 /** Arguments chatdb does not take yet (same issue): those calls are not compared. */
 export const NOT_YET_ARGS = new Set(["minMessages"]);
 
@@ -115,6 +111,15 @@ export function call(db: DatabaseWrapper, c: Call, source: string): Promise<unkn
       return db.getUserData(a.userId, a.chatId, opts);
     case "mediaAttachments.getMediaAttachment":
       return db.getMediaAttachment(a.mediaId, opts);
+    case "mediaAttachments.getMediaAttachmentsByGroupId":
+      return db.getMediaAttachmentsByGroupId(a.mediaGroupId, opts);
+    case "chatMessages.getFirstChatMessageByMediaGroupId":
+      return db.getFirstChatMessageByMediaGroupId(a.chatId, a.mediaGroupId, {
+        ...opts,
+        ...(a.threadId === undefined ? {} : { threadId: a.threadId }),
+      });
+    case "chatMessages.getMessageThread":
+      return db.getMessageThread(a.chatId, a.messageId, opts);
   }
   throw new Error(`no chatdb call for ${c.method}`);
 }
@@ -176,6 +181,19 @@ export function compare(c: Call, got: unknown): string[] {
     return JSON.stringify(values) === JSON.stringify(got)
       ? []
       : [`${where}: ${JSON.stringify(got)}`];
+  }
+  if (c.method === "chatMessages.getMessageThread") {
+    // gromozeka: { root_message, target_message, thread_messages }; chatdb: the same, camelCase
+    const w = want as Record<string, unknown>;
+    const g = got as Record<string, unknown> | null;
+    if (g === null) return [`${where}: chatdb returned null`];
+    const part = (key: string, field: string) =>
+      compare({ ...c, method: `${c.method}.${key}`, answer: w[key] }, g[field]);
+    return [
+      ...part("root_message", "rootMessage"),
+      ...part("target_message", "targetMessage"),
+      ...part("thread_messages", "threadMessages"),
+    ];
   }
   if (typeof want !== "object")
     return want === got ? [] : [`${where}: gromozeka ${want}, chatdb ${String(got)}`];

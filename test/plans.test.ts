@@ -52,6 +52,13 @@ function fillSql(ts: (seconds: string) => string): string[] {
        root_message_id, message_text, message_type, message_category, created_at)
      SELECT CASE WHEN i % 10 = 0 THEN ${B} ELSE ${A} END, CAST(i AS TEXT), ${ts("i * 7")}, 100 + i % 50,
        i % 3, CAST(i % 100 AS TEXT), 'message ' || i, 'text', 'user', ${ts("i * 7")} FROM n`,
+    // every 4th message in an album of 4 (a bot's photo posts)
+    `UPDATE chat_messages SET media_group_id = 'g' || (CAST(message_id AS INTEGER) / 4)
+     WHERE CAST(message_id AS INTEGER) % 4 = 0`,
+    `${n(ROWS)} INSERT INTO media_attachments (file_unique_id, file_id, media_type, metadata, status, created_at, updated_at)
+     SELECT 'f' || i, 'id' || i, 'image', '{}', 'new', ${ts("i")}, ${ts("i")} FROM n`,
+    `${n(ROWS)} INSERT INTO media_groups (media_group_id, media_id, created_at)
+     SELECT 'g' || (i / 4), 'f' || i, ${ts("i")} FROM n`,
     `${n(ROWS / 2)} INSERT INTO chat_users (chat_id, user_id, username, full_name, created_at, updated_at)
      SELECT ${A}, i, 'u' || i, 'User ' || i, ${ts("i")}, ${ts("i")} FROM n`,
     `${n(ROWS / 2)} INSERT INTO chat_users (chat_id, user_id, username, full_name, created_at, updated_at)
@@ -122,6 +129,8 @@ const BIG = [
   "cache_storage",
   "chat_settings",
   "cache",
+  "media_attachments",
+  "media_groups",
 ];
 
 describe("plans (SQLite)", () => {
@@ -172,6 +181,18 @@ const PG_READS: [string, Query, Params][] = [
   ["messages.byId", messages.byId, { chatId: A, messageId: "5" }],
   ["messages.byUser", messages.byUser, { chatId: A, userId: 101, limit: 100 }],
   ["messages.byRoot", messages.byRoot, { chatId: A, rootMessageId: "7", threadId: null }],
+  [
+    "messages.byMediaGroup",
+    messages.byMediaGroup,
+    { chatId: A, mediaGroupId: "g3", threadId: null },
+  ],
+  [
+    "messages.search",
+    messages.search,
+    { chatId: A, userId: null, rootMessageId: null, categories: null, cutoff: null, limit: 10 },
+  ],
+  ["media.byGroup", media.byGroup, { mediaGroupId: "g3" }],
+  ["media.groupUpdatedAt", media.groupUpdatedAt, { mediaGroupId: "g3" }],
   ...Array.from({ length: 8 }, (_, k): [string, Query, Params] => {
     const q = messages.since(!!(k & 1), !!(k & 2), !!(k & 4));
     const params = {

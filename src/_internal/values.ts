@@ -66,6 +66,13 @@ export function texts(value: unknown, name: string): string[] {
   return (value as unknown[]).map((v) => text(v, `${name}[]`));
 }
 
+/** A non-empty array of finite numbers (a vector). */
+export function nums(value: unknown, name: string): number[] {
+  if (!Array.isArray(value) || value.length === 0)
+    invalid(name, value, "a non-empty array of numbers");
+  return (value as unknown[]).map((v, i) => num(v, `${name}[${i}]`));
+}
+
 export function num(value: unknown, name: string): number {
   if (typeof value !== "number" || !Number.isFinite(value)) invalid(name, value, "a finite number");
   return value as number;

@@ -13,7 +13,9 @@ import {
   sql,
   text,
   timeCompare,
+  ts,
   type VariantQuery,
+  variant,
   write,
 } from "../sources/query.ts";
 import type { ChatMessage } from "../types.ts";
@@ -22,10 +24,13 @@ import type { ChatMessage } from "../types.ts";
 const LATER = ["media_group_id", "markup", "metadata"];
 
 // LEFT JOIN: unlike gromozeka, a message whose author has no chat_users row is still returned.
-const select = (col: (name: string) => string) => `SELECT c.chat_id, c.message_id, c.date,
+const select = (
+  col: (name: string) => string,
+  extra = "",
+) => `SELECT c.chat_id, c.message_id, c.date,
   c.user_id, c.reply_id, c.thread_id, c.root_message_id, c.message_text, c.message_type,
   c.message_category, c.quote_text, c.media_id, c.created_at, ${LATER.map(col).join(", ")},
-  u.username, u.full_name
+  u.username, u.full_name${extra}
   FROM chat_messages c LEFT JOIN chat_users u ON u.chat_id = c.chat_id AND u.user_id = c.user_id`;
 
 export function mapMessage(r: Row, dataSource: string): ChatMessage {
@@ -125,6 +130,48 @@ export type SaveParams = {
 
 type Key = { chatId: number; messageId: string };
 
+/** A read of a file before gromozeka 008 (no media groups): it holds none, so it finds nothing. */
+type GroupKey = { chatId: number; mediaGroupId: string; threadId: number | null };
+const NO_ROW = one<ChatMessage, GroupKey>("SELECT NULL AS none WHERE 1 = 0", mapMessage);
+
+const FIRST_IN_GROUP = optionalColumns(
+  "chat_messages",
+  LATER,
+  (col) =>
+    one(
+      (p: GroupKey) =>
+        sql`${select(col)} WHERE c.chat_id = ${p.chatId} AND c.media_group_id = ${p.mediaGroupId}
+        AND (${bigint(p.threadId)} IS NULL OR c.thread_id = ${bigint(p.threadId)})
+        ORDER BY ${OLDEST_FIRST} LIMIT 1`,
+      mapMessage,
+    ),
+  "c.",
+);
+
+/** searchChatMessages' filters; null = not given, limit −1 = none. */
+export type SearchParams = {
+  chatId: number;
+  userId: number | null;
+  rootMessageId: string | null;
+  /** A JSON array of categories; null (or an empty list, as gromozeka) = any. */
+  categories: string | null;
+  limit: number;
+} & Bound<"cutoff">;
+
+/** searchChatMessages' filters over `c`, as gromozeka's filter-only search and its pre-filter. */
+const searchFilters = (
+  p: SearchParams,
+) => sql`AND (${bigint(p.userId)} IS NULL OR c.user_id = ${bigint(p.userId)})
+  AND (${text(p.rootMessageId)} IS NULL OR c.root_message_id = ${text(p.rootMessageId)})
+  AND (${ts(p.cutoff)} IS NULL OR ${timeCompare("c.date", ">", { space: p.cutoff, iso: p.cutoffIso, day: p.cutoffDay })})
+  AND (${text(p.categories)} IS NULL OR c.message_category IN ${jsonStrings(p.categories)})`;
+
+/** One embedded message of a semantic search: the message, its vector's bytes and length. */
+export type EmbeddedMessage = { message: ChatMessage; embedding: Uint8Array; dimensions: number };
+
+/** What the semantic search reads: the model's newest `maxMessages` embeddings, then the filters. */
+export type EmbeddedParams = SearchParams & { model: string; maxMessages: number };
+
 export const messages = named("messages", {
   byId: optionalColumns(
     "chat_messages",
@@ -168,6 +215,51 @@ export const messages = named("messages", {
       ChatMessage[],
       SinceParams
     >,
+  /** The album's earliest message (gromozeka 008's chat_messages.media_group_id). */
+  byMediaGroup: variant((schema) =>
+    schema.has("chat_messages", "media_group_id") ? FIRST_IN_GROUP.pick(schema) : NO_ROW,
+  ),
+  setMetadata: write(
+    (p: Key & { metadata: string }) =>
+      sql`UPDATE chat_messages SET metadata = ${p.metadata}
+      WHERE chat_id = ${p.chatId} AND message_id = ${p.messageId}`,
+  ),
+  /** gromozeka's filter-only search: the chat's messages that pass the filters, newest first. */
+  search: optionalColumns(
+    "chat_messages",
+    LATER,
+    (col) =>
+      many(
+        (p: SearchParams) => sql`${select(col)} WHERE c.chat_id = ${p.chatId} ${searchFilters(p)}
+        ORDER BY ${NEWEST_FIRST} LIMIT ${limit(p.limit)}`,
+        mapMessage,
+      ),
+    "c.",
+  ),
+  /**
+   * The semantic search's candidates: the `maxMessages` (−1: all) newest messages the model
+   * embedded, those of them that pass the filters, with their vectors (gromozeka 017).
+   */
+  embedded: optionalColumns(
+    "chat_messages",
+    LATER,
+    (col) =>
+      many(
+        (p: EmbeddedParams) => sql`${select(col, ", e.embedding, e.dimensions")}
+        JOIN (SELECT me.message_id, me.embedding, me.dimensions FROM message_embeddings me
+          JOIN chat_messages c ON c.chat_id = me.chat_id AND c.message_id = me.message_id
+          WHERE me.chat_id = ${p.chatId} AND me.model = ${p.model}
+          ORDER BY ${NEWEST_FIRST} LIMIT ${limit(p.maxMessages)}) e ON e.message_id = c.message_id
+        WHERE c.chat_id = ${p.chatId} ${searchFilters(p)}
+        ORDER BY ${NEWEST_FIRST}`,
+        (r, source): EmbeddedMessage => ({
+          message: mapMessage(r, source),
+          embedding: r.embedding as Uint8Array,
+          dimensions: toNum(r.dimensions),
+        }),
+      ),
+    "c.",
+  ),
   setCategory: write(
     (p: Key & { category: string }) =>
       sql`UPDATE chat_messages SET message_category = ${p.category}

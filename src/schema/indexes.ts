@@ -76,6 +76,15 @@ export const INDEXES: readonly ChatdbIndex[] = [
     version: 1,
   },
   {
+    name: "chatdb_messages_by_media_group",
+    table: "chat_messages",
+    columns: [...MESSAGE, "media_group_id"],
+    on: `chat_id, media_group_id, ${ORDER}`,
+    pgHash: "media_group_id",
+    serves: ["getFirstChatMessageByMediaGroupId"],
+    version: 3,
+  },
+  {
     name: "chatdb_users_by_user",
     table: "chat_users",
     columns: ["user_id", "chat_id"],
