@@ -1,4 +1,5 @@
 /** Shared test fixtures: temp folders, seeded databases, configs, error assertions, waits. */
+import { Database } from "bun:sqlite";
 import { expect } from "bun:test";
 import type { EventEmitter } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -123,3 +124,34 @@ export const CHATS = {
   /** mapped → archive (readonly) */
   archived: -1001000000001,
 } as const;
+
+/**
+ * A file at chatdb's schema holding `rows` messages in one chat and none of chatdb's indexes:
+ * what another bot's large file looks like (or a chatdb file from before its indexes).
+ */
+export async function bigUnindexedFile(path: string, chatId: number, rows: number): Promise<void> {
+  await seedDatabase(path);
+  const db = new Database(path, { readwrite: true });
+  try {
+    const names = db
+      .query("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'chatdb_%'")
+      .all() as { name: string }[];
+    for (const { name } of names) db.run(`DROP INDEX ${name}`);
+    db.run("DELETE FROM settings WHERE key = 'chatdb-index-version'");
+    const at = "2024-01-01T00:00:00+00:00";
+    db.run(
+      "INSERT INTO chat_info (chat_id, title, type, created_at, updated_at) VALUES (?, 'big', 'group', ?, ?)",
+      [chatId, at, at],
+    );
+    db.run(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows})
+       INSERT INTO chat_messages (chat_id, message_id, date, user_id, thread_id, message_text,
+         message_type, message_category, created_at)
+       SELECT ?, CAST(i AS TEXT), datetime(1700000000 + i * 7, 'unixepoch'), 100 + i % 50, 0,
+         'message ' || i, 'text', 'user', datetime(1700000000 + i * 7, 'unixepoch') FROM n`,
+      [chatId],
+    );
+  } finally {
+    db.close();
+  }
+}

@@ -1,46 +1,16 @@
-/**
- * `slowQuery`: a call that holds the bot's thread longer than `slowMs` is reported, with the
- * source and statement, so an operator sees what costs the bot its responsiveness. The slow
- * read here is a real one: another bot's file without chatdb's indexes, 200k messages in one
- * chat, read newest-first (a scan and sort of the whole chat, ≈ 100 ms against slowMs 20).
- */
-import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { DatabaseWrapper, type SlowQuery } from "../src/index.ts";
-import { expectCode, seedDatabase, tempDir, writeConfig } from "./helpers.ts";
+import { bigUnindexedFile, expectCode, tempDir, writeConfig } from "./helpers.ts";
 
 const CHAT = -1001000000042;
 const CLI = join(import.meta.dir, "../src/cli/main.ts");
 const ROWS = 200_000;
 
-/** A file with chatdb's schema, 200k messages in one chat, and none of chatdb's indexes. */
-function unindexedFile(path: string): void {
-  const db = new Database(path, { readwrite: true });
-  const names = db
-    .query("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'chatdb_%'")
-    .all() as { name: string }[];
-  for (const { name } of names) db.run(`DROP INDEX ${name}`);
-  db.run(
-    "INSERT INTO chat_info (chat_id, title, type, created_at, updated_at) VALUES (?, 'big', 'group', '2024-01-01 00:00:00', '2024-01-01 00:00:00')",
-    [CHAT],
-  );
-  db.run(
-    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS})
-     INSERT INTO chat_messages (chat_id, message_id, date, user_id, thread_id, message_text,
-       message_type, message_category, created_at)
-     SELECT ?, CAST(i AS TEXT), datetime(1700000000 + i * 7, 'unixepoch'), 100 + i % 50, 0,
-       'message ' || i, 'text', 'user', datetime(1700000000 + i * 7, 'unixepoch') FROM n`,
-    [CHAT],
-  );
-  db.close();
-}
-
 describe("slowQuery", () => {
   test("an unindexed readonly file's scan fires it with source and statement; a fast call does not", async () => {
     await using dir = tempDir();
-    await seedDatabase(dir.file("other.db"));
-    unindexedFile(dir.file("other.db"));
+    await bigUnindexedFile(dir.file("other.db"), CHAT, ROWS);
     const config = writeConfig(
       dir.path,
       `[database]

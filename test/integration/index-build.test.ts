@@ -7,32 +7,12 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import type { Generation } from "../../src/core.ts";
 import { DatabaseWrapper } from "../../src/index.ts";
-import { INDEX_VERSION_KEY, INDEXES, INLINE_INDEX_ROWS } from "../../src/schema/indexes.ts";
+import { INDEXES, INLINE_INDEX_ROWS } from "../../src/schema/indexes.ts";
 import type { SqliteSource } from "../../src/sources/sqlite-source.ts";
-import { seedDatabase, tempDir } from "../helpers.ts";
+import { bigUnindexedFile, tempDir } from "../helpers.ts";
 
 const CHAT = -1001000000077;
 const ROWS = 150_000;
-
-/** A file at chatdb's schema with ROWS messages in one chat and none of chatdb's indexes. */
-async function bigUnindexedFile(path: string): Promise<void> {
-  await seedDatabase(path);
-  const db = new Database(path, { readwrite: true });
-  for (const { name } of db
-    .query("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'chatdb_%'")
-    .all() as { name: string }[])
-    db.run(`DROP INDEX ${name}`);
-  db.run(`DELETE FROM settings WHERE key = '${INDEX_VERSION_KEY}'`);
-  db.run(
-    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS})
-     INSERT INTO chat_messages (chat_id, message_id, date, user_id, thread_id, message_text,
-       message_type, message_category, created_at)
-     SELECT ?, CAST(i AS TEXT), datetime(1700000000 + i * 7, 'unixepoch'), 100 + i % 50, 0,
-       'message ' || i, 'text', 'user', datetime(1700000000 + i * 7, 'unixepoch') FROM n`,
-    [CHAT],
-  );
-  db.close();
-}
 
 const indexNames = (path: string) => {
   const db = new Database(path, { readonly: true });
@@ -54,7 +34,7 @@ describe("background index build", () => {
     expect(ROWS).toBeGreaterThan(INLINE_INDEX_ROWS);
     await using dir = tempDir();
     const path = dir.file("bot.db");
-    await bigUnindexedFile(path);
+    await bigUnindexedFile(path, CHAT, ROWS);
     const logs: string[] = [];
     await using db = new DatabaseWrapper({ dbPath: path, logger: { info: (m) => logs.push(m) } });
     const indexing = source(db)._indexing;
@@ -100,7 +80,7 @@ describe("background index build", () => {
   test("close() during the build stops it cleanly; the next open finishes it", async () => {
     await using dir = tempDir();
     const path = dir.file("bot.db");
-    await bigUnindexedFile(path);
+    await bigUnindexedFile(path, CHAT, ROWS);
     const first = new DatabaseWrapper(path);
     await first.close();
     const report = await source(first)._indexing;

@@ -6,13 +6,14 @@
  */
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SQL } from "bun";
 import { migrateSqlite } from "../../src/schema/migrate.ts";
 import { migratePg } from "../../src/schema/migrate-pg.ts";
 import { GROMOZEKA_CACHE_TYPES, MIGRATIONS } from "../../src/schema/migrations.ts";
+import { findGromozeka } from "../gromozeka.ts";
 import { closePgAdmin, pgSchema, runPg } from "../pg.ts";
 
 const ALL = MIGRATIONS;
@@ -441,36 +442,6 @@ describe.skipIf(!runPg)("gromozeka migrations 007–018 on PostgreSQL", () => {
     }
   });
 });
-
-/** python ≥ 3.12 with aiosqlite and dateutil, and gromozeka's source tree — or why not. */
-function findGromozeka(): { python: string; src: string } | string {
-  const src = [process.env.GROMOZEKA_SRC, "/tmp/gromozeka-src", "/tmp/gzall"].find(
-    (d) => d && existsSync(join(d, "internal", "database")),
-  );
-  if (!src) return "no gromozeka source (set GROMOZEKA_SRC)";
-  const pyenv = join(process.env.HOME ?? "/root", ".pyenv", "versions");
-  const candidates = [
-    process.env.GROMOZEKA_PYTHON,
-    "python3.12",
-    "python3",
-    ...(existsSync(pyenv)
-      ? readdirSync(pyenv)
-          .filter((v) => /^3\.(1[2-9]|[2-9]\d)\./.test(v))
-          .map((v) => join(pyenv, v, "bin", "python3"))
-      : []),
-  ].filter((p): p is string => !!p);
-  const check =
-    "import sys, aiosqlite, dateutil; sys.exit(0 if sys.version_info >= (3, 12) else 1)";
-  for (const python of candidates) {
-    try {
-      if (Bun.spawnSync([python, "-c", check], { stderr: "ignore" }).exitCode === 0)
-        return { python, src };
-    } catch {
-      // not installed
-    }
-  }
-  return `no python >= 3.12 with aiosqlite and python-dateutil among ${candidates.join(", ")} (set GROMOZEKA_PYTHON)`;
-}
 
 const gromozeka = findGromozeka();
 if (typeof gromozeka === "string")
