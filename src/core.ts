@@ -52,7 +52,7 @@ function checkOptions(opts: unknown, known: readonly string[], method: string): 
   if (typeof opts !== "object" || opts === null) {
     throw new DatabaseError("INVALID_ARGUMENT", `${method}: options must be an object`);
   }
-  for (const key of Object.keys(opts)) {
+  for (const key in opts) {
     if (!known.includes(key)) {
       throw new DatabaseError(
         "INVALID_ARGUMENT",
@@ -400,7 +400,7 @@ export class WrapperCore extends SafeEmitter<WrapperEvents> {
    * are no joins across sources.
    */
   query(sql: string, params?: UserParams, opts?: QueryOptions): Promise<UserRow[]> {
-    return (async () => {
+    try {
       checkOptions(opts, QUERY_OPTIONS, "query");
       const { query, params: values } = userQuery(sql, params);
       if (opts?.write === true) {
@@ -410,10 +410,13 @@ export class WrapperCore extends SafeEmitter<WrapperEvents> {
             "query: a write routes by chatId (dataSource chooses where reads go)",
           );
         }
-        return this.write(opts.chatId, query, values);
+        return Promise.resolve(this.write(opts.chatId, query, values));
       }
-      return this.read(opts?.chatId, opts, query, values);
-    })();
+      // a SQLite answer is already here: one settled promise, no async frame
+      return Promise.resolve(this.read(opts?.chatId, opts, query, values));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /**

@@ -28,6 +28,7 @@ test("the bench runs every suite once on a tiny database and renders its tables"
     "Reload under load and stability across reloads and reopens",
     "PostgreSQL next to SQLite", // measured, or one "skipped: no PostgreSQL at …" row
     "Sessions",
+    "Your own SQL",
     "Growth",
     "Peers",
     "Cold start",

@@ -23,6 +23,7 @@ import { methodsSuite } from "./suites/methods.ts";
 import { openModesSuite } from "./suites/open-modes.ts";
 import { peersSuite } from "./suites/peers.ts";
 import { postgresSuite } from "./suites/postgres.ts";
+import { querySuite } from "./suites/query.ts";
 import { reloadOptions, reloadSuite } from "./suites/reload.ts";
 import { MAPPING_SIZES, routingSuite } from "./suites/routing.ts";
 import { sessionsSuite } from "./suites/sessions.ts";
@@ -42,6 +43,7 @@ export const SUITES = [
   "sessions",
   "growth",
   "peers",
+  "query",
 ] as const;
 export type SuiteName = (typeof SUITES)[number];
 
@@ -105,6 +107,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   if (want("postgres")) add(await postgresSuite(env, o.timing, o.writesPerProcess ?? 500));
   if (want("stall")) add(await stallSuite());
   if (want("sessions")) add(await sessionsSuite(o.timing, o.sessionCounts));
+  if (want("query")) add(await querySuite(env, o.timing));
   if (want("growth")) add(await growthSuite(o.timing, o.growthSizes));
   if (want("peers")) for (const s of await peersSuite(env, o.timing, o.coldRuns)) add(s);
   return { meta: { generateMs: Math.round(env.generateMs), shape: o.shape }, sections };

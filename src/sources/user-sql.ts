@@ -100,6 +100,19 @@ function compile(text: string): Compiled {
   };
 }
 
+/** A value SQLite and PostgreSQL both bind. */
+function ok(v: unknown): boolean {
+  switch (typeof v) {
+    case "string":
+    case "number":
+    case "boolean":
+    case "bigint":
+      return true;
+    default:
+      return v === null;
+  }
+}
+
 /** The bot's SQL and its values, checked: a query to run with `params`. */
 export function userQuery(
   text: unknown,
@@ -114,17 +127,15 @@ export function userQuery(
     cache.set(sql, compiled);
   }
   const given = params ?? (compiled.positional === null ? {} : []);
-  const ok = (v: unknown) =>
-    v === null || ["string", "number", "boolean"].includes(typeof v) || typeof v === "bigint";
   if (compiled.positional !== null) {
     if (!Array.isArray(given)) invalid("this SQL has ? placeholders: pass an array of values");
     const values = given as unknown[];
     if (values.length !== compiled.positional) {
       invalid(`${compiled.positional} ? placeholder(s), ${values.length} value(s)`);
     }
-    values.forEach(
-      (v, k) => ok(v) || invalid(`value ${k}: expected a string, number, boolean or null`),
-    );
+    for (let k = 0; k < values.length; k++) {
+      if (!ok(values[k])) invalid(`value ${k}: expected a string, number, boolean or null`);
+    }
     return { query: compiled.query, params: values as unknown as Params };
   }
   if (typeof given !== "object" || Array.isArray(given)) {
