@@ -239,3 +239,16 @@ export interface CacheEntry {
   updatedAt: Date | null;
   dataSource: string;
 }
+
+/** A user id found by `getUserIdByUserName`, and the source it came from. */
+export interface UserIdMatch {
+  userId: number;
+  dataSource: string;
+}
+
+/** A chat that has a setting, from `listChatsBySetting`: the stored value and its source. */
+export interface ChatSettingMatch {
+  chatId: number;
+  value: string;
+  dataSource: string;
+}

@@ -17,6 +17,7 @@ import {
   nowDb,
   num,
   optId,
+  options,
   optMessageId,
   optText,
   record,
@@ -26,8 +27,8 @@ import {
 } from "./_internal/values.ts";
 import { WrapperCore, type WrapperOptions } from "./core.ts";
 import { DatabaseError } from "./errors.ts";
-import { cacheStorage, typedCaches } from "./repositories/cache.ts";
-import { chats } from "./repositories/chats.ts";
+import { cacheStorage, oldCacheEntries, typedCaches } from "./repositories/cache.ts";
+import { chats, userIds } from "./repositories/chats.ts";
 import { media } from "./repositories/media.ts";
 import { messages } from "./repositories/messages.ts";
 import { chatSettings, settings, userData } from "./repositories/settings.ts";
@@ -43,6 +44,7 @@ import type {
   ChatInfo,
   ChatInfoUpdate,
   ChatMessage,
+  ChatSettingMatch,
   ChatSummarization,
   ChatTopic,
   ChatTopicUpdate,
@@ -56,6 +58,7 @@ import type {
   ReadOptions,
   SpamMessage,
   SummarizationKey,
+  UserIdMatch,
 } from "./types.ts";
 
 /** The typed cache tables for `cacheType`, or INVALID_ARGUMENT. */
@@ -71,7 +74,18 @@ function cacheOf(cacheType: string) {
 }
 
 const time = (d: Date | null) => d?.getTime() ?? 0;
+
+/** gromozeka's cleanup cutoff: `ttl` seconds before now; null or 0 = now (everything older). */
+const olderThan = (ttl: number | null) =>
+  new Date(Date.now() - (ttl === null ? 0 : num(ttl, "ttl")) * 1000);
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The option names of a plain read and of a cross-source read (see `options`). */
+const READ = ["dataSource"] as const;
+const AGG = ["dataSource", "strict"] as const;
+/** `opts` with only these option names, else INVALID_ARGUMENT naming the unknown one. */
+const readOpts = <T>(opts: T, ...extra: string[]) => options(opts, [...READ, ...extra]);
+const aggOpts = <T>(opts: T, ...extra: string[]) => options(opts, [...AGG, ...extra]);
 
 /** The key params most calls share, checked. */
 const member = (chatId: number, userId: number) => ({
@@ -138,7 +152,7 @@ export class DatabaseWrapper extends WrapperCore {
 
   /** A global setting, `opts.default` when absent. A stored NULL reads as null. */
   async getSetting(key: string, opts?: ReadOptions & { default?: string }): Promise<string | null> {
-    const fallback = optText(opts?.default, "default");
+    const fallback = optText(readOpts(opts, "default")?.default, "default");
     const row = await this.read(undefined, opts, settings.get, { key: text(key, "key") });
     return row === null ? fallback : row.value;
   }
@@ -148,7 +162,7 @@ export class DatabaseWrapper extends WrapperCore {
    * → value.
    */
   async getSettings(opts?: ReadOptions): Promise<Record<string, string>> {
-    return this.read(undefined, opts, settings.all, {});
+    return this.read(undefined, readOpts(opts), settings.all, {});
   }
 
   // ── Chat messages ────────────────────────────────────────────────────────
@@ -192,7 +206,7 @@ export class DatabaseWrapper extends WrapperCore {
     opts?: ReadOptions,
   ): Promise<ChatMessage | null> {
     const params = { chatId: id(chatId, "chatId"), messageId: messageId(msgId) };
-    return this.read(chatId, opts, messages.byId, params);
+    return this.read(chatId, readOpts(opts), messages.byId, params);
   }
 
   /**
@@ -204,7 +218,7 @@ export class DatabaseWrapper extends WrapperCore {
     userId: number,
     opts?: ReadOptions & { limit?: number },
   ): Promise<ChatMessage[]> {
-    return this.read(chatId, opts, messages.byUser, {
+    return this.read(chatId, readOpts(opts, "limit"), messages.byUser, {
       chatId: id(chatId, "chatId"),
       userId: id(userId, "userId"),
       limit: limit(opts?.limit, 100),
@@ -226,6 +240,7 @@ export class DatabaseWrapper extends WrapperCore {
       categories?: readonly string[];
     },
   ): Promise<ChatMessage[]> {
+    readOpts(opts, "since", "till", "threadId", "limit", "categories");
     const since = opts?.since === undefined ? null : date(opts.since, "since");
     const till = opts?.till === undefined ? null : date(opts.till, "till");
     const threadId = optId(opts?.threadId, "threadId");
@@ -255,7 +270,7 @@ export class DatabaseWrapper extends WrapperCore {
     rootMessageId: number | string,
     opts?: ReadOptions & { threadId?: number },
   ): Promise<ChatMessage[]> {
-    return this.read(chatId, opts, messages.byRoot, {
+    return this.read(chatId, readOpts(opts, "threadId"), messages.byRoot, {
       chatId: id(chatId, "chatId"),
       rootMessageId: messageId(rootMessageId, "rootMessageId"),
       threadId: optId(opts?.threadId, "threadId"),
@@ -304,19 +319,19 @@ export class DatabaseWrapper extends WrapperCore {
    * One member of a chat, or null.
    */
   async getChatUser(chatId: number, userId: number, opts?: ReadOptions): Promise<ChatUser | null> {
-    return this.read(chatId, opts, users.get, member(chatId, userId));
+    return this.read(chatId, readOpts(opts), users.get, member(chatId, userId));
   }
 
   /**
    * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
-   * Exact, case-sensitive match.
+   * Case-insensitive match, `lower(username) = lower(?)` (as gromozeka); the lowest user id wins.
    */
   async getChatUserByUsername(
     chatId: number,
     username: string,
     opts?: ReadOptions,
   ): Promise<ChatUser | null> {
-    return this.read(chatId, opts, users.byUsername, {
+    return this.read(chatId, readOpts(opts), users.byUsername, {
       chatId: id(chatId, "chatId"),
       username: text(username, "username"),
     });
@@ -324,17 +339,30 @@ export class DatabaseWrapper extends WrapperCore {
 
   /**
    * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
-   * Most recently seen first, at most `limit` (10), optionally only those seen after `seenSince`.
+   * Most recently seen first, every user unless `limit` (no default, as gromozeka); only those
+   * seen after `seenSince`, or within the last `lastActiveDays` days (which wins when both are
+   * given, as gromozeka), and with at least `minMessages` messages.
    */
   async getChatUsers(
     chatId: number,
-    opts?: ReadOptions & { limit?: number; seenSince?: Date },
+    opts?: ReadOptions & {
+      limit?: number;
+      seenSince?: Date;
+      lastActiveDays?: number;
+      minMessages?: number;
+    },
   ): Promise<ChatUser[]> {
-    const seenSince = opts?.seenSince === undefined ? null : date(opts.seenSince, "seenSince");
+    readOpts(opts, "limit", "seenSince", "lastActiveDays", "minMessages");
+    const given = opts?.seenSince === undefined ? null : date(opts.seenSince, "seenSince");
+    const days =
+      opts?.lastActiveDays === undefined ? null : num(opts.lastActiveDays, "lastActiveDays");
+    const seenSince = days === null ? given : new Date(Date.now() - days * 86_400_000);
     return this.read(chatId, opts, users.list(seenSince !== null), {
       chatId: id(chatId, "chatId"),
       ...boundParams("seenSince", seenSince),
-      limit: limit(opts?.limit, 10),
+      minMessages:
+        opts?.minMessages === undefined ? null : limit(opts.minMessages, 0, "minMessages"),
+      limit: limit(opts?.limit, -1),
     });
   }
 
@@ -367,7 +395,12 @@ export class DatabaseWrapper extends WrapperCore {
    * sources; deduplicated by chat id, home source wins.
    */
   async getUserChats(userId: number, opts?: AggregateOptions): Promise<ChatInfo[]> {
-    return this.aggregate(users.chatsOf, { userId: id(userId, "userId") }, opts, this.#byChat);
+    return this.aggregate(
+      users.chatsOf,
+      { userId: id(userId, "userId") },
+      aggOpts(opts),
+      this.#byChat,
+    );
   }
 
   /**
@@ -375,7 +408,7 @@ export class DatabaseWrapper extends WrapperCore {
    * sources; deduplicated by chat id, home source wins.
    */
   async getAllGroupChats(opts?: AggregateOptions): Promise<ChatInfo[]> {
-    return this.aggregate(chats.groups, {}, opts, this.#byChat);
+    return this.aggregate(chats.groups, {}, aggOpts(opts), this.#byChat);
   }
 
   /** Chat records: one per chat id, from the chat's home source, by chat id (as the SQL). */
@@ -409,7 +442,7 @@ export class DatabaseWrapper extends WrapperCore {
     chatId: number,
     opts?: ReadOptions,
   ): Promise<Record<string, string>> {
-    return this.read(chatId, opts, userData.all, userChat(userId, chatId));
+    return this.read(chatId, readOpts(opts), userData.all, userChat(userId, chatId));
   }
 
   /**
@@ -470,7 +503,7 @@ export class DatabaseWrapper extends WrapperCore {
    * One chat setting, or null.
    */
   async getChatSetting(chatId: number, key: string, opts?: ReadOptions): Promise<string | null> {
-    return this.read(chatId, opts, chatSettings.get, chatKey(chatId, key));
+    return this.read(chatId, readOpts(opts), chatSettings.get, chatKey(chatId, key));
   }
 
   /**
@@ -478,7 +511,7 @@ export class DatabaseWrapper extends WrapperCore {
    * Every setting of the chat, key → value.
    */
   async getChatSettings(chatId: number, opts?: ReadOptions): Promise<Record<string, string>> {
-    return this.read(chatId, opts, chatSettings.all, { chatId: id(chatId, "chatId") });
+    return this.read(chatId, readOpts(opts), chatSettings.all, { chatId: id(chatId, "chatId") });
   }
 
   // ── Chat info and topics ─────────────────────────────────────────────────
@@ -504,7 +537,7 @@ export class DatabaseWrapper extends WrapperCore {
    * The chat's info, or null.
    */
   async getChatInfo(chatId: number, opts?: ReadOptions): Promise<ChatInfo | null> {
-    return this.read(chatId, opts, chats.info, { chatId: id(chatId, "chatId") });
+    return this.read(chatId, readOpts(opts), chats.info, { chatId: id(chatId, "chatId") });
   }
 
   /**
@@ -532,7 +565,7 @@ export class DatabaseWrapper extends WrapperCore {
    * Ordered by topic id.
    */
   async getChatTopics(chatId: number, opts?: ReadOptions): Promise<ChatTopic[]> {
-    return this.read(chatId, opts, chats.topics, { chatId: id(chatId, "chatId") });
+    return this.read(chatId, readOpts(opts), chats.topics, { chatId: id(chatId, "chatId") });
   }
 
   // ── Summarization cache ──────────────────────────────────────────────────
@@ -556,7 +589,7 @@ export class DatabaseWrapper extends WrapperCore {
     opts?: ReadOptions,
   ): Promise<ChatSummarization | null> {
     const k = summaryKey(s);
-    return this.read(k.chatId, opts, summaries.get, { csid: k.csid });
+    return this.read(k.chatId, readOpts(opts), summaries.get, { csid: k.csid });
   }
 
   // ── Media attachments (default source) ───────────────────────────────────
@@ -613,7 +646,7 @@ export class DatabaseWrapper extends WrapperCore {
     opts?: ReadOptions,
   ): Promise<MediaAttachment | null> {
     const params = { fileUniqueId: text(fileUniqueId, "fileUniqueId") };
-    return this.read(undefined, opts, media.get, params);
+    return this.read(undefined, readOpts(opts), media.get, params);
   }
 
   // ── Delayed tasks (default source) ───────────────────────────────────────
@@ -651,7 +684,7 @@ export class DatabaseWrapper extends WrapperCore {
    * time.
    */
   async getPendingDelayedTasks(opts?: ReadOptions): Promise<DelayedTask[]> {
-    return this.read(undefined, opts, tasks.pending, {});
+    return this.read(undefined, readOpts(opts), tasks.pending, {});
   }
 
   // ── Spam and ham ─────────────────────────────────────────────────────────
@@ -692,7 +725,7 @@ export class DatabaseWrapper extends WrapperCore {
    * aggregated, as gromozeka).
    */
   async getSpamMessagesByText(messageText: string, opts?: ReadOptions): Promise<SpamMessage[]> {
-    return this.read(undefined, opts, spam.byText, { text: text(messageText, "text") });
+    return this.read(undefined, readOpts(opts), spam.byText, { text: text(messageText, "text") });
   }
 
   /**
@@ -700,7 +733,7 @@ export class DatabaseWrapper extends WrapperCore {
    * in all; deduplicated by (chat, user, message).
    */
   async getSpamMessages(opts?: AggregateOptions & { limit?: number }): Promise<SpamMessage[]> {
-    const max = limit(opts?.limit, 1000);
+    const max = limit(aggOpts(opts, "limit")?.limit, 1000);
     return this.aggregate(spam.recent, { limit: max }, opts, {
       key: (s) => `${s.chatId}\u0000${s.userId}\u0000${s.messageId}`,
       home: (s, router) => router.home(s.chatId),
@@ -730,7 +763,7 @@ export class DatabaseWrapper extends WrapperCore {
     userId: number,
     opts?: ReadOptions,
   ): Promise<SpamMessage[]> {
-    return this.read(chatId, opts, spam.byUser, member(chatId, userId));
+    return this.read(chatId, readOpts(opts), spam.byUser, member(chatId, userId));
   }
 
   // ── Cache storage and typed caches ───────────────────────────────────────
@@ -740,7 +773,7 @@ export class DatabaseWrapper extends WrapperCore {
    * sources; the default source's copy wins.
    */
   async getCacheStorage(opts?: AggregateOptions): Promise<CacheStorageEntry[]> {
-    return this.aggregate(cacheStorage.all, {}, opts, {
+    return this.aggregate(cacheStorage.all, {}, aggOpts(opts), {
       key: (e) => `${e.namespace}\u0000${e.key}`,
       home: (_, router) => router.config.defaultSource,
       // cacheStorage.all's ORDER BY: updated_at DESC, namespace, key
@@ -760,7 +793,7 @@ export class DatabaseWrapper extends WrapperCore {
     key: string,
     opts?: ReadOptions,
   ): Promise<CacheStorageEntry | null> {
-    return this.read(undefined, opts, cacheStorage.get, storageKey(namespace, key));
+    return this.read(undefined, readOpts(opts), cacheStorage.get, storageKey(namespace, key));
   }
 
   /**
@@ -769,7 +802,7 @@ export class DatabaseWrapper extends WrapperCore {
    */
   async getCacheStorageKeys(namespace: string, opts?: ReadOptions): Promise<string[]> {
     const params = { namespace: text(namespace, "namespace") };
-    return this.read(undefined, opts, cacheStorage.keys, params);
+    return this.read(undefined, readOpts(opts), cacheStorage.keys, params);
   }
 
   /** Writes to the default source (not routed by chat). Upsert. */
@@ -795,6 +828,7 @@ export class DatabaseWrapper extends WrapperCore {
     cacheType: string,
     opts?: AggregateOptions & { ttl?: number },
   ): Promise<CacheEntry | null> {
+    aggOpts(opts, "ttl");
     const cache = cacheOf(cacheType);
     const ttl = opts?.ttl === undefined ? undefined : num(opts.ttl, "ttl");
     text(key, "key");
@@ -818,5 +852,66 @@ export class DatabaseWrapper extends WrapperCore {
    */
   async clearCache(cacheType: string): Promise<boolean> {
     return this.write(undefined, cacheOf(cacheType).clear, {});
+  }
+
+  // ── gromozeka's later methods: cleanup, lookups over every source ─────────
+
+  /**
+   * Writes to the default source (not routed by chat). Deletes the done delayed tasks last
+   * updated more than `ttl` seconds ago (`ttl` null or 0: every done task), as gromozeka's
+   * cleanupOldCompletedDelayedTasks; pending tasks are never touched. Resolves true when any
+   * was deleted (gromozeka: true unless the statement failed; chatdb rejects then).
+   */
+  async cleanupOldCompletedDelayedTasks(ttl: number | null = null): Promise<boolean> {
+    return this.write(undefined, tasks.cleanupDone, boundParams("before", olderThan(ttl)));
+  }
+
+  /**
+   * Writes to the default source (not routed by chat). Deletes the typed-cache entries last
+   * updated more than `ttl` seconds ago (`ttl` null or 0: every entry), of `cacheType` or of
+   * every type, as gromozeka's clearOldCacheEntries. Resolves true when any was deleted.
+   */
+  async clearOldCacheEntries(ttl: number | null = null, cacheType?: string): Promise<boolean> {
+    const before = boundParams("before", olderThan(ttl));
+    if (cacheType === undefined) return this.write(undefined, oldCacheEntries.clearOld, before);
+    cacheOf(cacheType);
+    return this.write(undefined, oldCacheEntries.clearOldOf, { ...before, namespace: cacheType });
+  }
+
+  /**
+   * Reads every source (or only `opts.dataSource`) and merges; the ids of the users whose
+   * private chat has this username, case-insensitively (gromozeka's getUserIdByUserName reads
+   * chat_info, where a private chat's id is the user's), by id; deduplicated by id, the chat's
+   * home source wins.
+   */
+  async getUserIdByUserName(username: string, opts?: AggregateOptions): Promise<UserIdMatch[]> {
+    const params = { username: text(username, "username") };
+    return this.aggregate(userIds.byUsername, params, aggOpts(opts), {
+      key: (m) => m.userId,
+      home: (m, router) => router.home(m.userId),
+      order: (a, b) => a.userId - b.userId,
+    });
+  }
+
+  /**
+   * Reads every source (or only `opts.dataSource`) and merges; every chat that has the setting
+   * `key` (non-null), with its value, by chat id, as gromozeka's listChatsBySetting (which
+   * returns chatId → value); deduplicated by chat id, the chat's home source wins (gromozeka: the
+   * first source in config order).
+   */
+  async listChatsBySetting(key: string, opts?: AggregateOptions): Promise<ChatSettingMatch[]> {
+    return this.aggregate(chatSettings.chatsWith, { key: text(key, "key") }, aggOpts(opts), {
+      key: (m) => m.chatId,
+      home: (m, router) => router.home(m.chatId),
+      order: (a, b) => a.chatId - b.chatId,
+    });
+  }
+
+  /**
+   * Reads the default source (or `opts.dataSource`); not routed by chat. Same as
+   * getSpamMessagesByText, from ham_messages: whole text, case-insensitive.
+   */
+  async getHamMessagesByText(messageText: string, opts?: ReadOptions): Promise<SpamMessage[]> {
+    return this.read(undefined, readOpts(opts), ham.byText, { text: text(messageText, "text") });
   }
 }

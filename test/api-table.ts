@@ -145,7 +145,15 @@ export const METHODS: MethodSpec[] = [
   {
     name: "getChatUsers",
     route: "C",
-    args: [chat, read(a("limit", "limit", 10, true), a("optDate", "seenSince", D0, true))],
+    args: [
+      chat,
+      read(
+        a("limit", "limit", 10, true),
+        a("optDate", "seenSince", D0, true),
+        a("num", "lastActiveDays", 7, true),
+        a("limit", "minMessages", 1, true),
+      ),
+    ],
   },
   { name: "markUserIsSpammer", route: "Cw", args: [chat, user, a("bool", "isSpammer", true)] },
   { name: "updateUserMetadata", route: "Cw", args: [chat, user, a("text", "metadata", "{}")] },
@@ -295,6 +303,16 @@ export const METHODS: MethodSpec[] = [
     args: [a("text", "key", "k"), a("text", "data", "d"), a("cacheType", "cacheType", "weather")],
   },
   { name: "clearCache", route: "Dw", args: [a("cacheType", "cacheType", "weather")] },
+  // gromozeka's later methods (test/gromozeka-methods2.suite.ts)
+  { name: "cleanupOldCompletedDelayedTasks", route: "Dw", args: [a("num", "ttl", 60, true)] },
+  {
+    name: "clearOldCacheEntries",
+    route: "Dw",
+    args: [a("num", "ttl", 60, true), a("cacheType", "cacheType", "weather", true)],
+  },
+  { name: "getUserIdByUserName", route: "A", args: [a("text", "username", "@u"), agg()] },
+  { name: "listChatsBySetting", route: "A", args: [a("text", "key", "k"), agg()] },
+  { name: "getHamMessagesByText", route: "D", args: [a("text", "text", "t"), read()] },
 ];
 
 /** The valid value of an argument, with every chat id set to `chatId`. */

@@ -28,7 +28,7 @@ export const NOT_IN_CHATDB = new Set([
   "mediaAttachments.getMediaAttachmentsByGroupId",
 ]);
 /** Arguments chatdb does not take yet (same issue): those calls are not compared. */
-export const NOT_YET_ARGS = new Set(["minMessages"]);
+export const NOT_YET_ARGS = new Set<string>([]);
 
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -51,6 +51,7 @@ export function call(db: DatabaseWrapper, c: Call, source: string): Promise<unkn
         ...opts,
         ...(a.limit === undefined ? {} : { limit: a.limit }),
         ...(a.seenSince === undefined ? {} : { seenSince: date(a.seenSince) as Date }),
+        ...(a.minMessages === undefined ? {} : { minMessages: a.minMessages }),
       });
     case "chatUsers.getChatUser":
       return db.getChatUser(a.chatId, a.userId, opts);

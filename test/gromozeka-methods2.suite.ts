@@ -1,0 +1,424 @@
+/**
+ * gromozeka's later data methods (its last wrapper and today's repositories), ported with its
+ * own test cases (tests/database/repositories/test_chat_users.py, test_chat_settings.py,
+ * test_cache_repository.py, test_db_wrapper.py): getChatUsers' filters and no default limit,
+ * cleanup of old done tasks and cache entries, getUserIdByUserName and listChatsBySetting over
+ * every source, ham by text; and the unknown-option check of every data method. Run on a SQLite
+ * and on a PostgreSQL primary by test/gromozeka-methods2.test.ts, next to a readonly SQLite
+ * archive and external bot (the data-API suite's setup, see its MakeConfigToml).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, setSystemTime, test } from "bun:test";
+import { copyFileSync } from "node:fs";
+import { DatabaseWrapper } from "../src/index.ts";
+import { callValid, METHODS, validValue } from "./api-table.ts";
+import type { MakeConfigToml } from "./data-api.suite.ts";
+import { CHATS, expectCode, seedDatabase, tempDir, writeConfig } from "./helpers.ts";
+
+/** The public methods this suite routes (data-api.suite's coverage test counts them). */
+export const METHODS2 = [
+  "cleanupOldCompletedDelayedTasks",
+  "clearOldCacheEntries",
+  "getUserIdByUserName",
+  "listChatsBySetting",
+  "getHamMessagesByText",
+];
+
+const PRIM = CHATS.primary;
+const ARCH = CHATS.archived;
+/** mapped → external (as in the data-API suite's config) */
+const EXTC = -1001000000002;
+const DAY = 86_400_000;
+
+/** Runs `fn` with the clock at `at` (chatdb stamps rows with the time of the call). */
+async function at<T>(when: Date, fn: () => Promise<T>): Promise<T> {
+  setSystemTime(when);
+  try {
+    return await fn();
+  } finally {
+    setSystemTime();
+  }
+}
+
+async function seedArchive(w: DatabaseWrapper): Promise<void> {
+  await w.updateChatInfo(555, { type: "private", username: "Ann" }); // stale copy: 555's home is primary
+  await w.updateChatInfo(ARCH, { type: "supergroup", username: "ann" });
+  await w.setChatSetting(ARCH, "regenerate-embeddings", "archive");
+  await w.setChatSetting(PRIM, "regenerate-embeddings", "stale archive copy");
+  await w.setChatSetting(999, "regenerate-embeddings", "archive only");
+  await w.addHamMessage({
+    chatId: ARCH,
+    userId: 1,
+    messageId: 1,
+    text: "Fine",
+    reason: "r",
+    score: 0,
+  });
+  await w.addDelayedTask("t-arch", "f", "{}", 1);
+  await w.updateDelayedTask("t-arch", true);
+  await w.setCacheEntry("arch", "d", "weather");
+}
+
+async function seedExternal(w: DatabaseWrapper): Promise<void> {
+  await w.updateChatInfo(555, { type: "private", username: "ANN" });
+  await w.updateChatInfo(777, { type: "private", username: "aNn" });
+  await w.updateChatInfo(778, { type: "private", username: "anna" });
+  await w.setChatSetting(EXTC, "regenerate-embeddings", "external");
+  await w.setChatSetting(999, "regenerate-embeddings", "external copy");
+  await w.setChatSetting(EXTC, "other-key", "x");
+  await w.addHamMessage({
+    chatId: EXTC,
+    userId: 1,
+    messageId: 1,
+    text: "fine",
+    reason: "r",
+    score: 0,
+  });
+}
+
+export function gromozekaMethods2Suite(
+  name: string,
+  makeConfigToml: MakeConfigToml,
+  opts: { skip?: boolean } = {},
+): void {
+  describe.skipIf(opts.skip ?? false)(`gromozeka's later methods (${name})`, () => {
+    const templates = tempDir("chatdb-seed2-");
+    beforeAll(async () => {
+      await seedDatabase(templates.file("archive.db"), seedArchive);
+      await seedDatabase(templates.file("external.db"), seedExternal);
+    });
+    afterAll(() => templates[Symbol.dispose]());
+    afterEach(() => setSystemTime());
+
+    async function setup() {
+      const dir = tempDir();
+      for (const f of ["archive.db", "external.db"]) copyFileSync(templates.file(f), dir.file(f));
+      const made = await makeConfigToml(dir.path, { defaultSource: "primary" });
+      const toml = typeof made === "string" ? made : made.toml;
+      const db = new DatabaseWrapper({ configPath: writeConfig(dir.path, toml) });
+      return {
+        db,
+        async [Symbol.asyncDispose]() {
+          await db.close();
+          if (typeof made !== "string") await made[Symbol.asyncDispose]();
+          dir[Symbol.dispose]();
+        },
+      };
+    }
+
+    describe("getChatUsers (gromozeka's test_chat_users.py)", () => {
+      const seedUser = (db: DatabaseWrapper, userId: number) =>
+        db.updateChatUser(PRIM, userId, `user${userId}`, `User ${userId}`);
+
+      test("with no filters and no limit, every chat user is returned", async () => {
+        await using fx = await setup();
+        for (const uid of [100, 200, 300]) await seedUser(fx.db, uid);
+        for (let uid = 1; uid <= 12; uid++) await seedUser(fx.db, uid);
+        const users = await fx.db.getChatUsers(PRIM);
+        expect(users.map((u) => u.userId).sort((a, b) => a - b)).toEqual([
+          ...Array.from({ length: 12 }, (_, i) => i + 1),
+          100,
+          200,
+          300,
+        ]);
+      });
+
+      test("limit caps the number of returned users", async () => {
+        await using fx = await setup();
+        for (let uid = 100; uid < 110; uid++) await seedUser(fx.db, uid);
+        expect(await fx.db.getChatUsers(PRIM, { limit: 3 })).toHaveLength(3);
+      });
+
+      test("seenSince keeps the users updated after the cutoff", async () => {
+        await using fx = await setup();
+        const now = Date.now();
+        await seedUser(fx.db, 100);
+        await at(new Date(now - 30 * DAY), () => seedUser(fx.db, 200));
+        const users = await fx.db.getChatUsers(PRIM, { seenSince: new Date(now - DAY) });
+        expect(users.map((u) => u.userId)).toEqual([100]);
+      });
+
+      test("lastActiveDays keeps the users updated within the last N days", async () => {
+        await using fx = await setup();
+        await seedUser(fx.db, 100);
+        await at(new Date(Date.now() - 30 * DAY), () => seedUser(fx.db, 200));
+        const users = await fx.db.getChatUsers(PRIM, { lastActiveDays: 7 });
+        expect(users.map((u) => u.userId)).toEqual([100]);
+      });
+
+      test("minMessages keeps the users with at least that many messages", async () => {
+        await using fx = await setup();
+        await seedUser(fx.db, 100);
+        await seedUser(fx.db, 200);
+        let id = 0;
+        for (const [userId, count] of [
+          [100, 12],
+          [200, 5],
+        ] as const) {
+          for (let i = 0; i < count; i++) {
+            await fx.db.saveChatMessage({
+              date: new Date(),
+              chatId: PRIM,
+              userId,
+              messageId: ++id,
+            });
+          }
+        }
+        expect((await fx.db.getChatUsers(PRIM, { minMessages: 10 })).map((u) => u.userId)).toEqual([
+          100,
+        ]);
+        // the bound is inclusive, and 0 keeps everyone
+        expect((await fx.db.getChatUsers(PRIM, { minMessages: 12 })).map((u) => u.userId)).toEqual([
+          100,
+        ]);
+        expect(await fx.db.getChatUsers(PRIM, { minMessages: 0 })).toHaveLength(2);
+        expect(await fx.db.getChatUsers(PRIM, { minMessages: 13 })).toEqual([]);
+      });
+
+      test("lastActiveDays wins over seenSince when both are given", async () => {
+        await using fx = await setup();
+        const now = Date.now();
+        await at(new Date(now - 3 * DAY), () => seedUser(fx.db, 100));
+        await at(new Date(now - 30 * DAY), () => seedUser(fx.db, 200));
+        const users = await fx.db.getChatUsers(PRIM, {
+          lastActiveDays: 7,
+          seenSince: new Date(now - DAY),
+        });
+        expect(users.map((u) => u.userId)).toEqual([100]);
+      });
+
+      test("filters combine, and route like every chat read", async () => {
+        await using fx = await setup();
+        await seedUser(fx.db, 100);
+        await fx.db.saveChatMessage({ date: new Date(), chatId: PRIM, userId: 100, messageId: 1 });
+        await seedUser(fx.db, 200);
+        await at(new Date(Date.now() - 30 * DAY), async () => {
+          await seedUser(fx.db, 300);
+          await fx.db.saveChatMessage({
+            date: new Date(),
+            chatId: PRIM,
+            userId: 300,
+            messageId: 2,
+          });
+        });
+        const ids = async (o: Parameters<DatabaseWrapper["getChatUsers"]>[1]) =>
+          (await fx.db.getChatUsers(PRIM, o)).map((u) => u.userId);
+        expect(await ids({ minMessages: 1, lastActiveDays: 7 })).toEqual([100]);
+        expect(await ids({ minMessages: 1 })).toEqual([100, 300]);
+        expect(await ids({ minMessages: 1, limit: 1 })).toEqual([100]);
+        expect(await fx.db.getChatUsers(PRIM, { dataSource: "external", minMessages: 0 })).toEqual(
+          [],
+        );
+        await expectCode(fx.db.getChatUsers(PRIM, { minMessages: -1 }), "INVALID_ARGUMENT");
+        await expectCode(
+          fx.db.getChatUsers(PRIM, { lastActiveDays: Number.NaN }),
+          "INVALID_ARGUMENT",
+        );
+      });
+    });
+
+    describe("cleanupOldCompletedDelayedTasks and clearOldCacheEntries", () => {
+      test("only done tasks updated before now − ttl go; ttl null or 0 takes every done task; pending ones stay", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        const now = Date.now();
+        await at(new Date(now - 2 * DAY), async () => {
+          for (const t of ["old-done", "old-pending"]) await db.addDelayedTask(t, "f", "{}", 1);
+          await db.updateDelayedTask("old-done", true);
+        });
+        for (const t of ["new-done", "new-pending"]) await db.addDelayedTask(t, "f", "{}", 2);
+        await db.updateDelayedTask("new-done", true);
+        const done = async () => (await db.getPendingDelayedTasks()).map((t) => t.id).sort();
+        expect(await db.cleanupOldCompletedDelayedTasks(DAY / 1000)).toBe(true);
+        expect(await db.cleanupOldCompletedDelayedTasks(DAY / 1000)).toBe(false); // nothing left
+        // the pending ones are there; the new done one is still stored (marking it pending again shows it)
+        expect(await done()).toEqual(["new-pending", "old-pending"]);
+        expect(await db.updateDelayedTask("old-done", false)).toBe(false);
+        await at(new Date(now + 1000), () => db.cleanupOldCompletedDelayedTasks(null));
+        expect(await db.updateDelayedTask("new-done", false)).toBe(false);
+        expect(await done()).toEqual(["new-pending", "old-pending"]);
+        // 0 is the same as null; the readonly sources are never touched
+        expect(await db.cleanupOldCompletedDelayedTasks(0)).toBe(false);
+        await expectCode(db.cleanupOldCompletedDelayedTasks(Number.NaN), "INVALID_ARGUMENT");
+      });
+
+      test("old cache entries of one type or of every type go, fresh ones stay (test_cache_repository.py)", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        const now = Date.now();
+        await at(new Date(now - 2 * DAY), async () => {
+          await db.setCacheEntry("old-w", "d", "weather");
+          await db.setCacheEntry("old-g", "d", "geocoding");
+        });
+        await db.setCacheEntry("new-w", "d", "weather");
+        await db.setCacheEntry("new-g", "d", "geocoding");
+        const keys = async (type: string) =>
+          (
+            await Promise.all(
+              ["old-w", "old-g", "new-w", "new-g"].map((k) =>
+                db.getCacheEntry(k, type, { dataSource: "primary" }),
+              ),
+            )
+          )
+            .filter((e) => e !== null)
+            .map((e) => e?.key);
+        expect(await db.clearOldCacheEntries(DAY / 1000, "weather")).toBe(true);
+        expect(await keys("weather")).toEqual(["new-w"]);
+        expect(await keys("geocoding")).toEqual(["old-g", "new-g"]);
+        expect(await db.clearOldCacheEntries(DAY / 1000)).toBe(true);
+        expect(await keys("geocoding")).toEqual(["new-g"]);
+        expect(await db.clearOldCacheEntries(DAY / 1000)).toBe(false);
+        await at(new Date(now + 1000), () => db.clearOldCacheEntries(null));
+        expect([...(await keys("weather")), ...(await keys("geocoding"))]).toEqual([]);
+        // the archive's entry is still there
+        expect((await db.getCacheEntry("arch", "weather"))?.dataSource).toBe("archive");
+        await expectCode(db.clearOldCacheEntries(60, "no_such_cache"), "INVALID_ARGUMENT");
+      });
+    });
+
+    describe("lookups over every source", () => {
+      test("getUserIdByUserName: case-insensitive over every source, one id each, the home copy winning", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        await db.updateChatInfo(555, { type: "private", username: "ann" });
+        await db.updateChatInfo(556, { type: "private", username: "bob" });
+        expect(await db.getUserIdByUserName("ANN")).toEqual([
+          { userId: ARCH, dataSource: "archive" },
+          { userId: 555, dataSource: "primary" },
+          { userId: 777, dataSource: "external" },
+        ]);
+        expect(await db.getUserIdByUserName("ann", { dataSource: "external" })).toEqual([
+          { userId: 555, dataSource: "external" },
+          { userId: 777, dataSource: "external" },
+        ]);
+        expect(await db.getUserIdByUserName("nobody")).toEqual([]);
+        // whole name, not a prefix
+        expect((await db.getUserIdByUserName("anna")).map((m) => m.userId)).toEqual([778]);
+      });
+
+      test("listChatsBySetting: every chat with the key, any value, over every source (test_chat_settings.py)", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        await db.setChatSetting(PRIM, "regenerate-embeddings", "true");
+        for (const [chat, value] of [
+          [20, "True"],
+          [21, "1"],
+          [22, "false"],
+        ] as const)
+          await db.setChatSetting(chat, "regenerate-embeddings", value);
+        await db.setChatSetting(23, "embeddings-enabled", "true");
+        const all = await db.listChatsBySetting("regenerate-embeddings");
+        expect(all).toEqual([
+          { chatId: EXTC, value: "external", dataSource: "external" },
+          { chatId: ARCH, value: "archive", dataSource: "archive" },
+          { chatId: PRIM, value: "true", dataSource: "primary" },
+          { chatId: 20, value: "True", dataSource: "primary" },
+          { chatId: 21, value: "1", dataSource: "primary" },
+          { chatId: 22, value: "false", dataSource: "primary" },
+          // no home copy: the first source in config order
+          { chatId: 999, value: "archive only", dataSource: "archive" },
+        ]);
+        expect(await db.listChatsBySetting("embeddings-enabled")).toEqual([
+          { chatId: 23, value: "true", dataSource: "primary" },
+        ]);
+        expect(await db.listChatsBySetting("absent-key")).toEqual([]);
+        expect(
+          (await db.listChatsBySetting("regenerate-embeddings", { dataSource: "external" })).map(
+            (m) => m.chatId,
+          ),
+        ).toEqual([EXTC, 999]);
+      });
+
+      test("getHamMessagesByText: whole text, case-insensitive, from the default source or dataSource", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        await db.addHamMessage({
+          chatId: PRIM,
+          userId: 1,
+          messageId: 1,
+          text: "FINE",
+          reason: "r",
+          score: 0,
+        });
+        await db.addSpamMessage({
+          chatId: PRIM,
+          userId: 1,
+          messageId: 2,
+          text: "fine",
+          reason: "r",
+          score: 1,
+        });
+        const ham = await db.getHamMessagesByText("fine");
+        expect(ham.map((h) => [h.messageId, h.text, h.confidence, h.dataSource])).toEqual([
+          ["1", "FINE", 1, "primary"],
+        ]);
+        expect(await db.getHamMessagesByText("fin")).toEqual([]);
+        expect((await db.getHamMessagesByText("FINE", { dataSource: "archive" }))[0]?.text).toBe(
+          "Fine",
+        );
+      });
+    });
+
+    describe("routing", () => {
+      test("the default-source writes are refused on a readonly default and change nothing there", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        // a second wrapper whose default is the readonly archive
+        const config = { ...db.config, defaultSource: "archive" };
+        await using ro = new DatabaseWrapper({ config });
+        await expectCode(ro.cleanupOldCompletedDelayedTasks(null), "READONLY_SOURCE");
+        await expectCode(ro.clearOldCacheEntries(null), "READONLY_SOURCE");
+        await expectCode(ro.clearOldCacheEntries(null, "weather"), "READONLY_SOURCE");
+        expect((await ro.getCacheEntry("arch", "weather"))?.dataSource).toBe("archive");
+        expect(await ro.updateDelayedTask("t-arch", false).catch((e) => e.code)).toBe(
+          "READONLY_SOURCE",
+        );
+      });
+
+      test("an aggregated lookup skips a failing source unless strict", async () => {
+        await using fx = await setup();
+        await expectCode(
+          fx.db.getUserIdByUserName("ann", { dataSource: "nope" }),
+          "UNKNOWN_SOURCE",
+        );
+        await expectCode(
+          fx.db.listChatsBySetting("k", { strict: "yes" as unknown as boolean }),
+          "INVALID_ARGUMENT",
+        );
+      });
+    });
+
+    describe("unknown option names", () => {
+      test("getChatUsers(chat, { lastActiveDay: 7 }) is INVALID_ARGUMENT naming the option", async () => {
+        await using fx = await setup();
+        const e = await expectCode(
+          fx.db.getChatUsers(PRIM, { lastActiveDay: 7 } as never),
+          "INVALID_ARGUMENT",
+        );
+        expect(e.message).toContain('"lastActiveDay"');
+      });
+
+      test("every data method taking an options object refuses a name it does not know", async () => {
+        await using fx = await setup();
+        const checked: string[] = [];
+        for (const spec of METHODS) {
+          const i = spec.args.findIndex((a) => a.kind === "object" && a.name === "opts");
+          if (i === -1) continue;
+          const args = spec.args.map((a) => validValue(a, PRIM));
+          args[i] = { ...(args[i] as object), datasource: "primary" };
+          const call = (fx.db[spec.name] as (...xs: unknown[]) => Promise<unknown>)(...args);
+          const e = await expectCode(call, "INVALID_ARGUMENT");
+          expect([spec.name, e.message]).toEqual([
+            spec.name,
+            expect.stringContaining('"datasource"'),
+          ]);
+          // and the valid options are taken
+          await callValid(fx.db, spec, PRIM);
+          checked.push(spec.name);
+        }
+        expect(checked.length).toBeGreaterThanOrEqual(25);
+        expect(checked).toContain("getChatMessagesSince");
+        expect(checked).toContain("getCacheEntry");
+      });
+    });
+  });
+}
