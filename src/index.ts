@@ -19,6 +19,7 @@ export type {
 } from "./config/types.ts";
 export type { HealthReport, Logger, WrapperEvents, WrapperOptions } from "./core.ts";
 export { DatabaseError, type DatabaseErrorCode, isDatabaseError } from "./errors.ts";
+export { isNegativeDivinationLayout } from "./repositories/divinations.ts";
 export type { RouteExplanation, RouteRequest, RouteRule } from "./routing.ts";
 export { CACHE_TYPES, LATEST_VERSION } from "./schema/migrations.ts";
 export {

@@ -29,6 +29,7 @@ import { WrapperCore, type WrapperOptions } from "./core.ts";
 import { DatabaseError } from "./errors.ts";
 import { cacheStorage, oldCacheEntries, typedCaches } from "./repositories/cache.ts";
 import { chats, userIds } from "./repositories/chats.ts";
+import { divinations } from "./repositories/divinations.ts";
 import { media } from "./repositories/media.ts";
 import { messages } from "./repositories/messages.ts";
 import { chatSettings, settings, userData } from "./repositories/settings.ts";
@@ -50,9 +51,13 @@ import type {
   ChatTopicUpdate,
   ChatUser,
   DelayedTask,
+  DivinationLayout,
+  DivinationLayoutInput,
+  DivinationReading,
   MediaAttachment,
   MediaAttachmentUpdate,
   NewChatMessage,
+  NewDivinationReading,
   NewMediaAttachment,
   NewSpamMessage,
   ReadOptions,
@@ -74,6 +79,9 @@ function cacheOf(cacheType: string) {
 }
 
 const time = (d: Date | null) => d?.getTime() ?? 0;
+
+/** SQLite's longest LIKE pattern (SQLITE_MAX_LIKE_PATTERN_LENGTH), in bytes. */
+const LIKE_PATTERN_MAX = 50_000;
 
 /** gromozeka's cleanup cutoff: `ttl` seconds before now; null or 0 = now (everything older). */
 const olderThan = (ttl: number | null) =>
@@ -913,5 +921,120 @@ export class DatabaseWrapper extends WrapperCore {
    */
   async getHamMessagesByText(messageText: string, opts?: ReadOptions): Promise<SpamMessage[]> {
     return this.read(undefined, readOpts(opts), ham.byText, { text: text(messageText, "text") });
+  }
+
+  // ── Divinations (gromozeka 014/015) ──────────────────────────────────────
+
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly. gromozeka's insertReading: one reading per (chat, message), insert-only,
+   * so a second one for the same message resolves false. `drawsJson` as a list is stored as JSON.
+   */
+  async insertDivinationReading(reading: NewDivinationReading): Promise<boolean> {
+    const r = record(reading, "reading");
+    const chatId = id(r.chatId, "chatId");
+    const draws = r.drawsJson;
+    return this.write(chatId, divinations.insertReading, {
+      chatId,
+      messageId: messageId(r.messageId),
+      userId: id(r.userId, "userId"),
+      systemId: text(r.systemId, "systemId"),
+      deckId: text(r.deckId, "deckId"),
+      layoutId: text(r.layoutId, "layoutId"),
+      question: text(r.question, "question"),
+      drawsJson: Array.isArray(draws)
+        ? text(JSON.stringify(draws.map((d, i) => record(d, `drawsJson[${i}]`))), "drawsJson")
+        : text(draws, "drawsJson"),
+      interpretation: text(r.interpretation, "interpretation"),
+      imagePrompt: optText(r.imagePrompt, "imagePrompt"),
+      invokedVia: text(r.invokedVia, "invokedVia"),
+      now: nowDb(),
+    });
+  }
+
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * The reading answering one message, or null (chatdb's own: gromozeka stores readings only).
+   */
+  async getDivinationReading(
+    chatId: number,
+    msgId: number | string,
+    opts?: ReadOptions,
+  ): Promise<DivinationReading | null> {
+    const params = { chatId: id(chatId, "chatId"), messageId: messageId(msgId) };
+    return this.read(chatId, readOpts(opts), divinations.reading, params);
+  }
+
+  /**
+   * Reads the default source (or `opts.dataSource`); not routed by chat. gromozeka's getLayout:
+   * for each name given (trimmed), then the same without what is between parentheses: the
+   * system's layout whose id, English or Russian name is that name in any case, else one whose
+   * id or names contain it (LIKE, its `%`/`_` as wildcards); the first found, or null. Ties:
+   * the lowest layout id (gromozeka: whichever row comes first).
+   */
+  async getDivinationLayout(
+    systemId: string,
+    layoutName: string | readonly string[],
+    opts?: ReadOptions,
+  ): Promise<DivinationLayout | null> {
+    readOpts(opts);
+    const system = text(systemId, "systemId");
+    const names =
+      typeof layoutName === "string"
+        ? [text(layoutName, "layoutName")]
+        : texts(layoutName, "layoutName");
+    if (names.length === 0) text(undefined, "layoutName");
+    const variants: string[] = [];
+    for (const name of names) {
+      variants.push(name.trim());
+      const bare = name.replace(/\(.*\)/g, "");
+      if (bare !== name) variants.push(bare.trim());
+    }
+    for (const name of variants) {
+      const exact = await this.read(undefined, opts, divinations.layoutExact, {
+        systemId: system,
+        name,
+      });
+      if (exact !== null) return exact;
+      // SQLite refuses a LIKE pattern over 50,000 bytes (gromozeka's call then finds nothing)
+      if (Buffer.byteLength(name) > LIKE_PATTERN_MAX - 2) continue;
+      const near = await this.read(undefined, opts, divinations.layoutLike, {
+        systemId: system,
+        name: `%${name}%`,
+      });
+      if (near !== null) return near;
+    }
+    return null;
+  }
+
+  /**
+   * Writes to the default source (not routed by chat). gromozeka's saveLayout: an upsert by
+   * (systemId, layoutId), every field replaced but createdAt.
+   */
+  async saveDivinationLayout(layout: DivinationLayoutInput): Promise<boolean> {
+    const l = record(layout, "layout");
+    return this.write(undefined, divinations.saveLayout, {
+      systemId: text(l.systemId, "systemId"),
+      layoutId: text(l.layoutId, "layoutId"),
+      nameEn: text(l.nameEn, "nameEn"),
+      nameRu: text(l.nameRu, "nameRu"),
+      nSymbols: id(l.nSymbols, "nSymbols"),
+      positions: JSON.stringify(texts(l.positions, "positions")),
+      description: optText(l.description, "description"),
+      now: nowDb(),
+    });
+  }
+
+  /**
+   * Writes to the default source (not routed by chat). gromozeka's saveNegativeCache: records
+   * that the layout does not exist (empty names, no symbols; see isNegativeDivinationLayout);
+   * a layout already stored, real or not, only gets a new updatedAt.
+   */
+  async saveDivinationNegativeCache(systemId: string, layoutId: string): Promise<boolean> {
+    return this.write(undefined, divinations.saveNegative, {
+      systemId: text(systemId, "systemId"),
+      layoutId: text(layoutId, "layoutId"),
+      now: nowDb(),
+    });
   }
 }

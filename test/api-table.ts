@@ -21,6 +21,8 @@ export type Kind =
   | "limit"
   | "cacheType"
   | "texts"
+  /** JSON text, or a list of objects serialized as JSON */
+  | "jsonList"
   | "dataSource";
 
 export type Arg =
@@ -313,6 +315,51 @@ export const METHODS: MethodSpec[] = [
   { name: "getUserIdByUserName", route: "A", args: [a("text", "username", "@u"), agg()] },
   { name: "listChatsBySetting", route: "A", args: [a("text", "key", "k"), agg()] },
   { name: "getHamMessagesByText", route: "D", args: [a("text", "text", "t"), read()] },
+  {
+    name: "insertDivinationReading",
+    route: "Cw",
+    args: [
+      o("reading", [
+        { ...chat },
+        a("msgId", "messageId", 1),
+        user,
+        a("text", "systemId", "tarot"),
+        a("text", "deckId", "rws"),
+        a("text", "layoutId", "three_card"),
+        a("text", "question", "q"),
+        a("jsonList", "drawsJson", [{ symbolId: "fool" }]),
+        a("text", "interpretation", "i"),
+        a("optText", "imagePrompt", "p", true),
+        a("text", "invokedVia", "command"),
+      ]),
+    ],
+  },
+  { name: "getDivinationReading", route: "C", args: [chat, a("msgId", "messageId", 1), read()] },
+  {
+    name: "getDivinationLayout",
+    route: "D",
+    args: [a("text", "systemId", "tarot"), a("text", "layoutName", "three"), read()],
+  },
+  {
+    name: "saveDivinationLayout",
+    route: "Dw",
+    args: [
+      o("layout", [
+        a("text", "systemId", "tarot"),
+        a("text", "layoutId", "three_card"),
+        a("text", "nameEn", "Three"),
+        a("text", "nameRu", "Три"),
+        a("id", "nSymbols", 3),
+        a("texts", "positions", ["a"]),
+        a("optText", "description", "d", true),
+      ]),
+    ],
+  },
+  {
+    name: "saveDivinationNegativeCache",
+    route: "Dw",
+    args: [a("text", "systemId", "tarot"), a("text", "layoutId", "nope")],
+  },
 ];
 
 /** The valid value of an argument, with every chat id set to `chatId`. */

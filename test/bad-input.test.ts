@@ -58,6 +58,7 @@ const BAD: Record<Kind, unknown[]> = {
   limit: [-1, 1.5, Number.NaN, Infinity, "10", 2 ** 53, {}, null],
   cacheType: ["nope", "", "__proto__", "constructor", 5, {}],
   texts: ["abc", [5], [null], {}, 5, null],
+  jsonList: [5, {}, true, [5], [null], ["a"], "a\uD800", null],
   dataSource: [5, {}, "", "nope", "__proto__", true],
 };
 /** Kinds whose argument may be null (besides optional ones, which may be undefined). */

@@ -9,7 +9,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setSystemTime, test } from "bun:test";
 import { copyFileSync } from "node:fs";
-import { DatabaseWrapper } from "../src/index.ts";
+import { DatabaseWrapper, isNegativeDivinationLayout } from "../src/index.ts";
 import { callValid, METHODS, validValue } from "./api-table.ts";
 import type { MakeConfigToml } from "./data-api.suite.ts";
 import { CHATS, expectCode, seedDatabase, tempDir, writeConfig } from "./helpers.ts";
@@ -21,6 +21,11 @@ export const METHODS2 = [
   "getUserIdByUserName",
   "listChatsBySetting",
   "getHamMessagesByText",
+  "insertDivinationReading",
+  "getDivinationReading",
+  "getDivinationLayout",
+  "saveDivinationLayout",
+  "saveDivinationNegativeCache",
 ];
 
 const PRIM = CHATS.primary;
@@ -355,6 +360,190 @@ export function gromozekaMethods2Suite(
         expect((await db.getHamMessagesByText("FINE", { dataSource: "archive" }))[0]?.text).toBe(
           "Fine",
         );
+      });
+    });
+
+    describe("divinations (gromozeka's test_divinations.py)", () => {
+      const draws = [
+        { symbolId: "major_00_fool", reversed: false, position: "Past", positionIndex: 0 },
+        { symbolId: "major_01_magician", reversed: true, position: "Present", positionIndex: 1 },
+      ];
+      const reading = (messageId: number | string = 1001) => ({
+        chatId: PRIM,
+        messageId,
+        userId: 42,
+        systemId: "tarot",
+        deckId: "rws",
+        layoutId: "three_card",
+        question: "Что меня ждёт?",
+        drawsJson: JSON.stringify(draws),
+        interpretation: "A measured, thoughtful interpretation, dood.",
+        imagePrompt: "vintage occult illustration of a three-card spread",
+        invokedVia: "command",
+      });
+      const threeCard = {
+        systemId: "tarot",
+        layoutId: "three_card_spread",
+        nameEn: "Three Card Spread",
+        nameRu: "Три карты",
+        nSymbols: 3,
+        positions: ["Past", "Present", "Future"],
+        description: "Simple three card layout",
+      };
+
+      test("insertReading stores every field; a duplicate (chat, message) is false and keeps one row", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        const before = Date.now();
+        expect(await db.insertDivinationReading(reading())).toBe(true);
+        const row = await db.getDivinationReading(PRIM, 1001);
+        const { chatId, userId, systemId, deckId, layoutId, question, interpretation } = reading();
+        expect(row).toMatchObject({
+          chatId,
+          messageId: "1001",
+          userId,
+          systemId,
+          deckId,
+          layoutId,
+          question,
+          drawsJson: JSON.stringify(draws),
+          interpretation,
+          imagePrompt: reading().imagePrompt,
+          invokedVia: "command",
+          dataSource: "primary",
+        });
+        const created = row?.createdAt?.getTime() ?? 0;
+        expect(created >= before - 1000 && created <= Date.now() + 1000).toBe(true);
+        expect(await db.insertDivinationReading({ ...reading(), question: "again" })).toBe(false);
+        expect((await db.getDivinationReading(PRIM, "1001"))?.question).toBe("Что меня ждёт?");
+      });
+
+      test("a null image prompt is stored as null; draws given as a list are stored as JSON text", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        expect(await db.insertDivinationReading({ ...reading(1), imagePrompt: null })).toBe(true);
+        expect((await db.getDivinationReading(PRIM, 1))?.imagePrompt).toBeNull();
+        expect(await db.insertDivinationReading({ ...reading(2), drawsJson: draws })).toBe(true);
+        const stored = (await db.getDivinationReading(PRIM, 2))?.drawsJson;
+        expect(typeof stored).toBe("string");
+        expect(JSON.parse(stored as string)).toEqual(draws);
+      });
+
+      test("readings route by chat: a mapped readonly chat is refused and nothing is written", async () => {
+        await using fx = await setup();
+        await expectCode(
+          fx.db.insertDivinationReading({ ...reading(), chatId: ARCH }),
+          "READONLY_SOURCE",
+        );
+        expect(await fx.db.getDivinationReading(ARCH, 1001)).toBeNull();
+      });
+
+      test("getLayout strips what is between parentheses and searches exact, then partial", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        await db.saveDivinationLayout({
+          systemId: "tarot",
+          layoutId: "celtic_cross",
+          nameEn: "Celtic Cross",
+          nameRu: "Кельтский крест",
+          nSymbols: 10,
+          positions: ["pos1", "pos2", "pos3"],
+          description: "A classic spread",
+        });
+        const found = await db.getDivinationLayout("tarot", "Celtic Cross (Extended)");
+        expect(found).toMatchObject({
+          layoutId: "celtic_cross",
+          nameEn: "Celtic Cross",
+          nSymbols: 10,
+          positions: ["pos1", "pos2", "pos3"],
+          dataSource: "primary",
+        });
+        await db.saveDivinationLayout(threeCard);
+        expect((await db.getDivinationLayout("tarot", "Three Card"))?.layoutId).toBe(
+          "three_card_spread",
+        );
+        expect((await db.getDivinationLayout("tarot", "three card SPREAD"))?.layoutId).toBe(
+          "three_card_spread",
+        );
+        expect((await db.getDivinationLayout("tarot", "Три карты"))?.layoutId).toBe(
+          "three_card_spread",
+        );
+        // several names: the first that matches wins; another system has none of them
+        expect((await db.getDivinationLayout("tarot", ["no such", "celtic_cross"]))?.layoutId).toBe(
+          "celtic_cross",
+        );
+        expect(await db.getDivinationLayout("runes", "Three Card")).toBeNull();
+        expect(await db.getDivinationLayout("tarot", "pentagram")).toBeNull();
+        // an exact match beats a partial one of a lower id
+        await db.saveDivinationLayout({
+          ...threeCard,
+          layoutId: "a_three",
+          nameEn: "Three Card Spread Plus",
+        });
+        expect((await db.getDivinationLayout("tarot", "three card spread"))?.layoutId).toBe(
+          "three_card_spread",
+        );
+      });
+
+      test("saveLayout upserts: createdAt kept, fields replaced; saveNegativeCache only touches updatedAt of a stored layout", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        const t0 = Date.now() - 60_000;
+        await at(new Date(t0), () => db.saveDivinationLayout(threeCard));
+        expect(
+          await db.saveDivinationLayout({ ...threeCard, nSymbols: 4, description: null }),
+        ).toBe(true);
+        const after = await db.getDivinationLayout("tarot", "three_card_spread");
+        expect(after?.createdAt?.getTime()).toBe(t0);
+        expect((after?.updatedAt?.getTime() ?? 0) > t0).toBe(true);
+        expect(after).toMatchObject({
+          nSymbols: 4,
+          description: null,
+          nameEn: "Three Card Spread",
+        });
+        // the negative entry of a stored layout: the layout stays real
+        const t1 = Date.now() + 60_000;
+        await at(new Date(t1), () => db.saveDivinationNegativeCache("tarot", "three_card_spread"));
+        const still = await db.getDivinationLayout("tarot", "three_card_spread");
+        expect(still).toMatchObject({ nSymbols: 4, nameEn: "Three Card Spread" });
+        expect(still?.updatedAt?.getTime()).toBe(t1);
+        expect(isNegativeDivinationLayout(still)).toBe(false);
+      });
+
+      test("a negative entry is found by its id and recognised (test_layoutCacheConsistency)", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        const canonical = "Celtic Cross (Extended)"
+          .toLowerCase()
+          .replaceAll(" ", "_")
+          .replace(/[()]/g, "");
+        await db.saveDivinationLayout({
+          ...threeCard,
+          layoutId: canonical,
+          nameEn: "Celtic Cross",
+        });
+        expect((await db.getDivinationLayout("tarot", canonical))?.layoutId).toBe(canonical);
+        expect(await db.saveDivinationNegativeCache("tarot", `${canonical}_nonexistent`)).toBe(
+          true,
+        );
+        const negative = await db.getDivinationLayout("tarot", `${canonical}_nonexistent`);
+        expect(negative).toMatchObject({ nameEn: "", nameRu: "", nSymbols: 0, positions: [] });
+        expect(isNegativeDivinationLayout(negative)).toBe(true);
+        expect(isNegativeDivinationLayout(null)).toBe(false);
+      });
+
+      test("layouts live in the default source: readonly default refuses saves, dataSource reads another", async () => {
+        await using fx = await setup();
+        await fx.db.saveDivinationLayout(threeCard);
+        await using ro = new DatabaseWrapper({
+          config: { ...fx.db.config, defaultSource: "archive" },
+        });
+        await expectCode(ro.saveDivinationLayout(threeCard), "READONLY_SOURCE");
+        await expectCode(ro.saveDivinationNegativeCache("tarot", "x"), "READONLY_SOURCE");
+        expect(await ro.getDivinationLayout("tarot", "three")).toBeNull();
+        expect(
+          (await ro.getDivinationLayout("tarot", "three", { dataSource: "primary" }))?.dataSource,
+        ).toBe("primary");
       });
     });
 

@@ -9,7 +9,8 @@ import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { SQL } from "bun";
 import * as cache from "../src/repositories/cache.ts";
-import { chats } from "../src/repositories/chats.ts";
+import { chats, userIds } from "../src/repositories/chats.ts";
+import { divinations } from "../src/repositories/divinations.ts";
 import { media } from "../src/repositories/media.ts";
 import { messages } from "../src/repositories/messages.ts";
 import { chatSettings, settings, userData } from "../src/repositories/settings.ts";
@@ -89,7 +90,10 @@ function everyStatement(schema: SchemaInfo): Map<string, Statement> {
   const repositories = [
     cache.cacheStorage,
     ...cache.typedCaches.values(),
+    cache.oldCacheEntries,
     chats,
+    userIds,
+    divinations,
     media,
     messages,
     settings,
