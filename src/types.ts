@@ -316,3 +316,19 @@ export interface DivinationReading {
   createdAt: Date | null;
   dataSource: string;
 }
+
+/** One sum of stat_aggregates: a metric over one period for one label set. */
+export interface StatAggregate {
+  eventType: string;
+  /** The period's start, Python isoformat (`2024-06-15T14:00:00+00:00`; total: 1970-01-01). */
+  periodStart: string;
+  periodType: "hourly" | "daily" | "monthly" | "total";
+  /** MD5 of `labels` as canonical JSON (sorted keys, compact), as gromozeka. */
+  labelsHash: string;
+  /** The label set, `consumer` included (`__global__` for the rollup over consumers). */
+  labels: Record<string, string>;
+  metricKey: string;
+  metricValue: number;
+  updatedAt: Date | null;
+  dataSource: string;
+}

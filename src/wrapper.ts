@@ -5,6 +5,7 @@
  * where the call goes: the chat's source, the default source, or every source.
  */
 
+import { createHash } from "node:crypto";
 import { requireBun } from "./_internal/runtime.ts";
 import { boundParams } from "./_internal/time-bounds.ts";
 import {
@@ -34,6 +35,7 @@ import { media } from "./repositories/media.ts";
 import { messages } from "./repositories/messages.ts";
 import { chatSettings, settings, userData } from "./repositories/settings.ts";
 import { ham, spam } from "./repositories/spam.ts";
+import { stats } from "./repositories/stats.ts";
 import { csid, summaries } from "./repositories/summaries.ts";
 import { tasks } from "./repositories/tasks.ts";
 import { users } from "./repositories/users.ts";
@@ -62,6 +64,7 @@ import type {
   NewSpamMessage,
   ReadOptions,
   SpamMessage,
+  StatAggregate,
   SummarizationKey,
   UserIdMatch,
 } from "./types.ts";
@@ -79,6 +82,38 @@ function cacheOf(cacheType: string) {
 }
 
 const time = (d: Date | null) => d?.getTime() ?? 0;
+
+/** gromozeka's GLOBAL_CONSUMER_ID: the `consumer` label of the rollup over consumers. */
+const GLOBAL_CONSUMER = "__global__";
+
+/** gromozeka's jsonDumps of a flat object: sorted keys, compact separators, no ASCII escaping. */
+const canonicalJson = (o: Record<string, unknown>) =>
+  `{${Object.keys(o)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${JSON.stringify(o[k])}`)
+    .join(",")}}`;
+
+/** A number as Python's json.dumps writes it (NaN and ±Infinity as its tokens). */
+const pythonNumber = (v: number) =>
+  Number.isFinite(v)
+    ? JSON.stringify(v)
+    : Number.isNaN(v)
+      ? "NaN"
+      : v > 0
+        ? "Infinity"
+        : "-Infinity";
+
+/** gromozeka's _computePeriods: the UTC hour, day, month and the fixed total of an instant. */
+function periods(d: Date): [StatAggregate["periodType"], string][] {
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth();
+  return [
+    ["hourly", toDbTime(new Date(Date.UTC(y, m, d.getUTCDate(), d.getUTCHours())))],
+    ["daily", toDbTime(new Date(Date.UTC(y, m, d.getUTCDate())))],
+    ["monthly", toDbTime(new Date(Date.UTC(y, m, 1)))],
+    ["total", toDbTime(new Date(0))],
+  ];
+}
 
 /** SQLite's longest LIKE pattern (SQLITE_MAX_LIKE_PATTERN_LENGTH), in bytes. */
 const LIKE_PATTERN_MAX = 50_000;
@@ -1035,6 +1070,125 @@ export class DatabaseWrapper extends WrapperCore {
       systemId: text(systemId, "systemId"),
       layoutId: text(layoutId, "layoutId"),
       now: nowDb(),
+    });
+  }
+
+  // ── Stat events and aggregates (gromozeka 016, its DatabaseStatsStorage) ──
+
+  /**
+   * Writes to the default source (not routed by chat). gromozeka's record: appends one
+   * unprocessed event of `eventType` with the metric values `metrics` (non-finite ones are kept,
+   * written as Python writes them, and skipped when aggregated), its `labels` plus `consumer`
+   * (`consumerId`, or `__global__`), at `eventTime` (now). Labels and data are stored as
+   * canonical JSON (sorted keys, compact), as gromozeka's jsonDumps.
+   */
+  async recordStatEvent(
+    eventType: string,
+    metrics: Record<string, number>,
+    opts?: { consumerId?: string; labels?: Record<string, string>; eventTime?: Date },
+  ): Promise<boolean> {
+    options(opts, ["consumerId", "labels", "eventTime"]);
+    const data = record(metrics, "metrics");
+    const values = Object.keys(data)
+      .sort()
+      .map((k) => {
+        const v = data[k];
+        if (typeof v !== "number") num(v, `metrics.${k}`);
+        return `${JSON.stringify(text(k, "metrics key"))}:${pythonNumber(v as number)}`;
+      });
+    const labels: Record<string, string> = {};
+    const given = opts?.labels === undefined ? {} : record(opts.labels, "labels");
+    if (Array.isArray(given)) {
+      throw new DatabaseError(
+        "INVALID_ARGUMENT",
+        "labels: expected an object of strings, got a list",
+      );
+    }
+    for (const [k, v] of Object.entries(given)) labels[k] = text(v, `labels.${k}`);
+    labels.consumer =
+      opts?.consumerId === undefined ? GLOBAL_CONSUMER : text(opts.consumerId, "consumerId");
+    const now = nowDb();
+    return this.write(undefined, stats.record, {
+      eventId: crypto.randomUUID(),
+      eventType: text(eventType, "eventType"),
+      eventTime: opts?.eventTime === undefined ? now : toDbTime(date(opts.eventTime, "eventTime")),
+      data: `{${values.join(",")}}`,
+      labels: canonicalJson(labels),
+      now,
+    });
+  }
+
+  /**
+   * Writes to the default source (not routed by chat). gromozeka's aggregate: claims up to
+   * `limit` (1000) unprocessed events of `eventType`, oldest first, with those claimed more
+   * than `orphanTimeoutSeconds` (3600) ago by a run that did not finish; adds their finite
+   * values to the hourly, daily, monthly and total sums of their label set and of its global
+   * rollup (`consumer` = `__global__`); marks them processed. The sums and the mark are one
+   * transaction (gromozeka: separate statements). Resolves to the number of events claimed.
+   */
+  async aggregateStatEvents(
+    eventType: string,
+    opts?: { limit?: number; orphanTimeoutSeconds?: number },
+  ): Promise<number> {
+    options(opts, ["limit", "orphanTimeoutSeconds"]);
+    const type = text(eventType, "eventType");
+    const max = limit(opts?.limit, 1000);
+    const timeout =
+      opts?.orphanTimeoutSeconds === undefined
+        ? 3600
+        : num(opts.orphanTimeoutSeconds, "orphanTimeoutSeconds");
+    const batchId = crypto.randomUUID();
+    const nowMs = Date.now();
+    const now = toDbTime(new Date(nowMs));
+    await this.write(undefined, stats.claim, {
+      batchId,
+      eventType: type,
+      now,
+      limit: max,
+      ...boundParams("orphan", new Date(nowMs - timeout * 1000)),
+    });
+    const events = await this.read(undefined, undefined, stats.claimed, { batchId });
+    if (events.length === 0) return 0;
+    const sums = new Map<string, [string, string, string, string, string, string, number]>();
+    for (const event of events) {
+      const labels = canonicalJson(event.labels);
+      const global = canonicalJson({ ...event.labels, consumer: GLOBAL_CONSUMER });
+      const when = event.eventTime ?? new Date(0);
+      for (const [periodType, start] of periods(when)) {
+        for (const [key, raw] of Object.entries(event.data)) {
+          const value = typeof raw === "number" ? raw : Number(raw);
+          if (!Number.isFinite(value)) continue;
+          for (const set of [labels, global]) {
+            const hash = createHash("md5").update(set).digest("hex");
+            const k = JSON.stringify([start, periodType, hash, key]);
+            const row = sums.get(k);
+            if (row) row[6] += value;
+            else sums.set(k, [type, start, periodType, hash, set, key, value]);
+          }
+        }
+      }
+    }
+    await this.write(undefined, stats.finish, {
+      batchId,
+      rows: JSON.stringify([...sums.values()]),
+      now,
+    });
+    return events.length;
+  }
+
+  /**
+   * Reads the default source (or `opts.dataSource`); not routed by chat. The sums of
+   * `eventType`, optionally of one `periodType` and one `metricKey`, by period type, start,
+   * labels and metric (chatdb's: gromozeka reads them with its own SQL).
+   */
+  async getStatAggregates(
+    eventType: string,
+    opts?: ReadOptions & { periodType?: StatAggregate["periodType"]; metricKey?: string },
+  ): Promise<StatAggregate[]> {
+    return this.read(undefined, readOpts(opts, "periodType", "metricKey"), stats.aggregates, {
+      eventType: text(eventType, "eventType"),
+      periodType: optText(opts?.periodType, "periodType"),
+      metricKey: optText(opts?.metricKey, "metricKey"),
     });
   }
 }

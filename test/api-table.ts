@@ -23,6 +23,10 @@ export type Kind =
   | "texts"
   /** JSON text, or a list of objects serialized as JSON */
   | "jsonList"
+  /** a string stored inside a JSON document (escaped there, so not byte for byte) */
+  | "textInJson"
+  /** a metric value: any number, non-finite ones included */
+  | "metric"
   | "dataSource";
 
 export type Arg =
@@ -359,6 +363,36 @@ export const METHODS: MethodSpec[] = [
     name: "saveDivinationNegativeCache",
     route: "Dw",
     args: [a("text", "systemId", "tarot"), a("text", "layoutId", "nope")],
+  },
+  {
+    name: "recordStatEvent",
+    route: "Dw",
+    args: [
+      a("text", "eventType", "llm_request"),
+      o("metrics", [a("metric", "tokens", 1)]),
+      // (labels, an object of strings, is checked in test/gromozeka-methods2.suite.ts)
+      o(
+        "opts",
+        [a("textInJson", "consumerId", "chat_1", true), a("date", "eventTime", D0, true)],
+        true,
+      ),
+    ],
+  },
+  {
+    name: "aggregateStatEvents",
+    route: "Dw",
+    args: [
+      a("text", "eventType", "llm_request"),
+      o("opts", [a("limit", "limit", 10, true), a("num", "orphanTimeoutSeconds", 60, true)], true),
+    ],
+  },
+  {
+    name: "getStatAggregates",
+    route: "D",
+    args: [
+      a("text", "eventType", "llm_request"),
+      read(a("text", "periodType", "total", true), a("text", "metricKey", "tokens", true)),
+    ],
   },
 ];
 

@@ -7,8 +7,10 @@
  * and on a PostgreSQL primary by test/gromozeka-methods2.test.ts, next to a readonly SQLite
  * archive and external bot (the data-API suite's setup, see its MakeConfigToml).
  */
+import { Database } from "bun:sqlite";
 import { afterAll, afterEach, beforeAll, describe, expect, setSystemTime, test } from "bun:test";
 import { copyFileSync } from "node:fs";
+import { SQL } from "bun";
 import { DatabaseWrapper, isNegativeDivinationLayout } from "../src/index.ts";
 import { callValid, METHODS, validValue } from "./api-table.ts";
 import type { MakeConfigToml } from "./data-api.suite.ts";
@@ -26,6 +28,9 @@ export const METHODS2 = [
   "getDivinationLayout",
   "saveDivinationLayout",
   "saveDivinationNegativeCache",
+  "recordStatEvent",
+  "aggregateStatEvents",
+  "getStatAggregates",
 ];
 
 const PRIM = CHATS.primary;
@@ -78,6 +83,28 @@ async function seedExternal(w: DatabaseWrapper): Promise<void> {
     reason: "r",
     score: 0,
   });
+}
+
+/** Runs raw SQL on the wrapper's primary, SQLite or PostgreSQL (`$1…` placeholders). */
+async function rawPrimary(db: DatabaseWrapper, text: string, values: unknown[] = []) {
+  const src = db.config.sources.find((s) => s.name === "primary");
+  if (src?.type === "postgres") {
+    const sql = new SQL({ url: src.url, max: 1 });
+    try {
+      return (await sql.unsafe(text, values as never[])) as Record<string, unknown>[];
+    } finally {
+      await sql.close();
+    }
+  }
+  const raw = new Database(src?.type === "sqlite" ? src.path : ":memory:");
+  try {
+    return raw.query(text.replace(/\$(\d+)/g, "?$1")).all(...(values as never[])) as Record<
+      string,
+      unknown
+    >[];
+  } finally {
+    raw.close();
+  }
 }
 
 export function gromozekaMethods2Suite(
@@ -238,7 +265,7 @@ export function gromozekaMethods2Suite(
         // the pending ones are there; the new done one is still stored (marking it pending again shows it)
         expect(await done()).toEqual(["new-pending", "old-pending"]);
         expect(await db.updateDelayedTask("old-done", false)).toBe(false);
-        await at(new Date(now + 1000), () => db.cleanupOldCompletedDelayedTasks(null));
+        await at(new Date(Date.now() + 1000), () => db.cleanupOldCompletedDelayedTasks(null));
         expect(await db.updateDelayedTask("new-done", false)).toBe(false);
         expect(await done()).toEqual(["new-pending", "old-pending"]);
         // 0 is the same as null; the readonly sources are never touched
@@ -272,7 +299,7 @@ export function gromozekaMethods2Suite(
         expect(await db.clearOldCacheEntries(DAY / 1000)).toBe(true);
         expect(await keys("geocoding")).toEqual(["new-g"]);
         expect(await db.clearOldCacheEntries(DAY / 1000)).toBe(false);
-        await at(new Date(now + 1000), () => db.clearOldCacheEntries(null));
+        await at(new Date(Date.now() + 1000), () => db.clearOldCacheEntries(null));
         expect([...(await keys("weather")), ...(await keys("geocoding"))]).toEqual([]);
         // the archive's entry is still there
         expect((await db.getCacheEntry("arch", "weather"))?.dataSource).toBe("archive");
@@ -544,6 +571,225 @@ export function gromozekaMethods2Suite(
         expect(
           (await ro.getDivinationLayout("tarot", "three", { dataSource: "primary" }))?.dataSource,
         ).toBe("primary");
+      });
+    });
+
+    describe("stat events (gromozeka's tests/lib/stats/test_sql_storage.py)", () => {
+      const TYPE = "llm_request";
+      const global = (rows: { labels: Record<string, string> }[]) =>
+        rows.filter((r) => r.labels.consumer === "__global__");
+
+      test("record and aggregate one event: every period, per consumer and in the global rollup", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        expect(
+          await db.recordStatEvent(
+            TYPE,
+            { tokens: 150, requests: 1 },
+            { consumerId: "chat_42", labels: { modelName: "gpt-4o", provider: "openai" } },
+          ),
+        ).toBe(true);
+        expect(await db.aggregateStatEvents(TYPE)).toBe(1);
+        const rows = await db.getStatAggregates(TYPE);
+        // 4 periods × 2 metrics × (consumer + global)
+        expect(rows).toHaveLength(16);
+        expect(global(rows)).toHaveLength(8);
+        const total = rows.filter((r) => r.periodType === "total" && r.metricKey === "tokens");
+        expect(total.map((r) => [r.labels, r.metricValue, r.periodStart])).toEqual([
+          [
+            { consumer: "__global__", modelName: "gpt-4o", provider: "openai" },
+            150,
+            "1970-01-01T00:00:00+00:00",
+          ],
+          [
+            { consumer: "chat_42", modelName: "gpt-4o", provider: "openai" },
+            150,
+            "1970-01-01T00:00:00+00:00",
+          ],
+        ]);
+        // gromozeka's labels_hash: md5 of the canonical labels JSON
+        const canonical = '{"consumer":"chat_42","modelName":"gpt-4o","provider":"openai"}';
+        const hash = new Bun.CryptoHasher("md5").update(canonical).digest("hex");
+        expect(total[1]?.labelsHash).toBe(hash);
+        const stored = await rawPrimary(db, "SELECT labels, data FROM stat_events");
+        expect(stored).toEqual([{ labels: canonical, data: '{"requests":1,"tokens":150}' }]);
+        expect(await db.aggregateStatEvents(TYPE)).toBe(0); // processed once
+      });
+
+      test("aggregate with nothing to do returns 0", async () => {
+        await using fx = await setup();
+        expect(await fx.db.aggregateStatEvents(TYPE)).toBe(0);
+        expect(await fx.db.getStatAggregates(TYPE)).toEqual([]);
+      });
+
+      test("aggregate respects limit", async () => {
+        await using fx = await setup();
+        for (let i = 0; i < 3; i++)
+          await fx.db.recordStatEvent(
+            TYPE,
+            { count: 1 },
+            { consumerId: "chat_1", labels: { i: String(i) } },
+          );
+        expect(await fx.db.aggregateStatEvents(TYPE, { limit: 2 })).toBe(2);
+        expect(await fx.db.aggregateStatEvents(TYPE, { limit: 2 })).toBe(1);
+        expect(await fx.db.aggregateStatEvents(TYPE, { limit: 2 })).toBe(0);
+      });
+
+      test("an orphaned claim is reclaimed; a fresh one is not", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        await db.recordStatEvent(TYPE, { tokens: 10 }, { consumerId: "chat_42" });
+        // a run that claimed the event and did not finish, just now
+        await rawPrimary(
+          db,
+          "UPDATE stat_events SET processed_id = 'crashed', claimed_at = $1 WHERE processed = 0",
+          [new Date().toISOString().replace("Z", "+00:00")],
+        );
+        expect(await db.aggregateStatEvents(TYPE, { orphanTimeoutSeconds: 3600 })).toBe(0);
+        // the same claim in 2000: an orphan
+        await rawPrimary(db, "UPDATE stat_events SET claimed_at = $1 WHERE processed = 0", [
+          "2000-01-01T00:00:00+00:00",
+        ]);
+        expect(await db.aggregateStatEvents(TYPE, { orphanTimeoutSeconds: 1 })).toBe(1);
+        const total = await db.getStatAggregates(TYPE, {
+          periodType: "total",
+          metricKey: "tokens",
+        });
+        expect(total.map((r) => r.metricValue)).toEqual([10, 10]);
+      });
+
+      test("the periods are the UTC hour, day, month and total of the event time", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        await db.recordStatEvent(
+          TYPE,
+          { tokens: 100 },
+          {
+            consumerId: "chat_1",
+            eventTime: new Date("2024-06-15T14:30:00Z"),
+          },
+        );
+        expect(await db.aggregateStatEvents(TYPE)).toBe(1);
+        const rows = await db.getStatAggregates(TYPE, { metricKey: "tokens" });
+        const starts = Object.fromEntries(rows.map((r) => [r.periodType, r.periodStart]));
+        expect(starts).toEqual({
+          hourly: "2024-06-15T14:00:00+00:00",
+          daily: "2024-06-15T00:00:00+00:00",
+          monthly: "2024-06-01T00:00:00+00:00",
+          total: "1970-01-01T00:00:00+00:00",
+        });
+      });
+
+      test("several consumers: one sum each, the global one sums them; later runs add to the sums", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        await db.recordStatEvent(
+          TYPE,
+          { tokens: 10 },
+          { consumerId: "chat_A", labels: { model: "m1" } },
+        );
+        await db.recordStatEvent(
+          TYPE,
+          { tokens: 20 },
+          { consumerId: "chat_B", labels: { model: "m1" } },
+        );
+        expect(await db.aggregateStatEvents(TYPE)).toBe(2);
+        const totals = async () =>
+          Object.fromEntries(
+            (await db.getStatAggregates(TYPE, { periodType: "total", metricKey: "tokens" })).map(
+              (r) => [r.labels.consumer, r.metricValue],
+            ),
+          );
+        expect(await totals()).toEqual({ __global__: 30, chat_A: 10, chat_B: 20 });
+        await db.recordStatEvent(
+          TYPE,
+          { tokens: 5 },
+          { consumerId: "chat_A", labels: { model: "m1" } },
+        );
+        expect(await db.aggregateStatEvents(TYPE)).toBe(1);
+        expect(await totals()).toEqual({ __global__: 35, chat_A: 15, chat_B: 20 });
+        // without a consumer the event is the global one's own
+        await db.recordStatEvent(TYPE, { tokens: 1 });
+        expect(await db.aggregateStatEvents(TYPE)).toBe(1);
+        const g = await db.getStatAggregates(TYPE, { periodType: "total", metricKey: "tokens" });
+        expect(
+          g.filter((r) => r.labels.consumer === "__global__").map((r) => r.metricValue),
+        ).toEqual([
+          35,
+          // {consumer: __global__} alone: the event's own label set is the rollup's, so its
+          // value is added twice, as gromozeka's aggregate does
+          2,
+        ]);
+      });
+
+      test("an event written by gromozeka (ISO time, its JSON with spaces) is aggregated", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        expect(await db.getStatAggregates(TYPE)).toEqual([]); // (the primary is open and migrated)
+        await rawPrimary(
+          db,
+          `INSERT INTO stat_events (event_id, event_type, event_time, data, labels, processed,
+          processed_id, claimed_at, created_at) VALUES ('e1', $1, $2, $3, $4, 0, NULL, NULL, $2)`,
+          [TYPE, "2024-06-15T14:30:00+00:00", '{"tokens": 1, "bad": NaN}', '{"consumer":"test"}'],
+        );
+        expect(await db.aggregateStatEvents(TYPE, { limit: 100 })).toBe(1);
+        const rows = await db.getStatAggregates(TYPE, { periodType: "hourly" });
+        expect(
+          rows.map((r) => [r.labels.consumer, r.metricKey, r.periodStart, r.metricValue]),
+        ).toEqual([
+          ["__global__", "tokens", "2024-06-15T14:00:00+00:00", 1],
+          ["test", "tokens", "2024-06-15T14:00:00+00:00", 1],
+        ]);
+      });
+
+      test("non-finite values are recorded and skipped by the aggregation; other types are refused", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        await db.recordStatEvent(
+          TYPE,
+          { normal: 10, infinite: Infinity, nan: Number.NaN },
+          {
+            consumerId: "chat_1",
+          },
+        );
+        expect((await rawPrimary(db, "SELECT data FROM stat_events"))[0]?.data).toBe(
+          '{"infinite":Infinity,"nan":NaN,"normal":10}',
+        );
+        expect(await db.aggregateStatEvents(TYPE)).toBe(1);
+        const keys = new Set((await db.getStatAggregates(TYPE)).map((r) => r.metricKey));
+        expect([...keys]).toEqual(["normal"]);
+        await expectCode(
+          db.recordStatEvent(TYPE, { x: "1" as unknown as number }),
+          "INVALID_ARGUMENT",
+        );
+        await expectCode(
+          db.recordStatEvent(TYPE, { x: 1 }, { labels: { a: 1 as unknown as string } }),
+          "INVALID_ARGUMENT",
+        );
+        expect(await rawPrimary(db, "SELECT event_id FROM stat_events")).toHaveLength(1);
+      });
+
+      test("other event types are neither claimed nor summed", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        await db.recordStatEvent("other", { tokens: 7 });
+        expect(await db.aggregateStatEvents(TYPE)).toBe(0);
+        expect(await db.aggregateStatEvents("other")).toBe(1);
+        expect(await db.getStatAggregates(TYPE)).toEqual([]);
+        // no consumer: counted twice, as gromozeka (see above)
+        expect((await db.getStatAggregates("other", { periodType: "total" }))[0]?.metricValue).toBe(
+          14,
+        );
+      });
+
+      test("stats live in the default source: a readonly default refuses both writes", async () => {
+        await using fx = await setup();
+        await using ro = new DatabaseWrapper({
+          config: { ...fx.db.config, defaultSource: "archive" },
+        });
+        await expectCode(ro.recordStatEvent(TYPE, { x: 1 }), "READONLY_SOURCE");
+        await expectCode(ro.aggregateStatEvents(TYPE), "READONLY_SOURCE");
+        expect(await ro.getStatAggregates(TYPE)).toEqual([]);
       });
     });
 

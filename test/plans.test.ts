@@ -15,6 +15,7 @@ import { media } from "../src/repositories/media.ts";
 import { messages } from "../src/repositories/messages.ts";
 import { chatSettings, settings, userData } from "../src/repositories/settings.ts";
 import { ham, spam } from "../src/repositories/spam.ts";
+import { stats } from "../src/repositories/stats.ts";
 import { summaries } from "../src/repositories/summaries.ts";
 import { tasks } from "../src/repositories/tasks.ts";
 import { users } from "../src/repositories/users.ts";
@@ -102,6 +103,7 @@ function everyStatement(schema: SchemaInfo): Map<string, Statement> {
     spam,
     ham,
     summaries,
+    stats,
     tasks,
     users,
   ];
