@@ -72,6 +72,16 @@ function fillSql(ts: (seconds: string) => string): string[] {
     `${n(ROWS)} INSERT INTO cache (namespace, key, data, created_at, updated_at)
      SELECT CASE i % 3 WHEN 0 THEN 'weather' WHEN 1 THEN 'geocoding' ELSE 'url_content' END,
        'k' || i, 'd', ${ts("i")}, ${ts("i")} FROM n`,
+    // a bot's LLM stats: events piling up (most processed), their sums
+    `${n(ROWS)} INSERT INTO stat_events (event_id, event_type, event_time, data, labels, processed,
+       processed_id, claimed_at, created_at)
+     SELECT 'e' || i, CASE WHEN i % 2 = 0 THEN 'llm_request' ELSE 'other' END, ${ts("i")},
+       '{"tokens":1}', '{"consumer":"c"}', CASE WHEN i % 100 = 0 THEN 0 ELSE 1 END,
+       CASE WHEN i % 100 = 0 THEN NULL ELSE 'b' || (i / 100) END, NULL, ${ts("i")} FROM n`,
+    `${n(ROWS)} INSERT INTO stat_aggregates (event_type, period_start, period_type, labels_hash,
+       labels, metric_key, metric_value, updated_at)
+     SELECT CASE WHEN i % 2 = 0 THEN 'llm_request' ELSE 'other' END, 'p' || i, 'hourly', 'h',
+       '{}', 'tokens', 1, ${ts("i")} FROM n`,
   ];
 }
 
@@ -128,6 +138,8 @@ const BIG = [
   "cache_storage",
   "chat_settings",
   "cache",
+  "stat_events",
+  "stat_aggregates",
 ];
 
 describe("plans (SQLite)", () => {
