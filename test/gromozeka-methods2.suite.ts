@@ -537,6 +537,30 @@ export function gromozekaMethods2Suite(
         expect(isNegativeDivinationLayout(still)).toBe(false);
       });
 
+      test("saveNegativeCache twice: one empty entry, createdAt kept, updatedAt moved (test_saveNegativeCacheUsesExcludedValue)", async () => {
+        await using fx = await setup();
+        const { db } = fx;
+        const t0 = Date.now() - 60_000;
+        expect(await at(new Date(t0), () => db.saveDivinationNegativeCache("tarot", "nope"))).toBe(
+          true,
+        );
+        const first = await db.getDivinationLayout("tarot", "nope");
+        expect(first).toMatchObject({
+          layoutId: "nope",
+          nameEn: "",
+          nameRu: "",
+          nSymbols: 0,
+          positions: [],
+          description: "",
+        });
+        expect(first?.createdAt?.getTime()).toBe(t0);
+        expect(await db.saveDivinationNegativeCache("tarot", "nope")).toBe(true);
+        const second = await db.getDivinationLayout("tarot", "nope");
+        expect(second?.createdAt?.getTime()).toBe(t0);
+        expect((second?.updatedAt?.getTime() ?? 0) > t0).toBe(true);
+        expect(isNegativeDivinationLayout(second)).toBe(true);
+      });
+
       test("a negative entry is found by its id and recognised (test_layoutCacheConsistency)", async () => {
         await using fx = await setup();
         const { db } = fx;
