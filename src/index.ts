@@ -26,6 +26,7 @@ export type {
   WrapperOptions,
 } from "./core.ts";
 export { DatabaseError, type DatabaseErrorCode, isDatabaseError } from "./errors.ts";
+export { isNegativeDivinationLayout } from "./repositories/divinations.ts";
 export type { RouteExplanation, RouteRequest, RouteRule } from "./routing.ts";
 export { CACHE_TYPES, LATEST_VERSION } from "./schema/migrations.ts";
 export {

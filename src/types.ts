@@ -273,3 +273,96 @@ export interface CacheEntry {
   updatedAt: Date | null;
   dataSource: string;
 }
+
+/** A user id found by `getUserIdByUserName`, and the source it came from. */
+export interface UserIdMatch {
+  userId: number;
+  dataSource: string;
+}
+
+/** A chat that has a setting, from `listChatsBySetting`: the stored value and its source. */
+export interface ChatSettingMatch {
+  chatId: number;
+  value: string;
+  dataSource: string;
+}
+
+/** What `insertDivinationReading` takes (gromozeka's insertReading). */
+export interface NewDivinationReading {
+  chatId: number;
+  /** The user's command message the reading answers. */
+  messageId: number | string;
+  userId: number;
+  /** "tarot" or "runes". */
+  systemId: string;
+  deckId: string;
+  layoutId: string;
+  question: string;
+  /** The drawn symbols: JSON text, or a list of objects chatdb serializes. */
+  drawsJson: string | readonly Record<string, unknown>[];
+  interpretation: string;
+  imagePrompt?: string | null;
+  /** "command" or "llm_tool". */
+  invokedVia: string;
+}
+
+/** A cached layout of a divination system (gromozeka's divination_layouts row). */
+export interface DivinationLayout {
+  systemId: string;
+  layoutId: string;
+  nameEn: string;
+  nameRu: string;
+  nSymbols: number;
+  /** The stored JSON list ([] for the negative-cache entry). */
+  positions: unknown[];
+  description: string | null;
+  createdAt: Date | null;
+  updatedAt: Date | null;
+  dataSource: string;
+}
+
+/** What `saveDivinationLayout` takes. */
+export interface DivinationLayoutInput {
+  systemId: string;
+  layoutId: string;
+  nameEn: string;
+  nameRu: string;
+  nSymbols: number;
+  /** The positions' names, stored as a JSON list. */
+  positions: readonly string[];
+  description?: string | null;
+}
+
+/** A stored divination reading (`getDivinationReading`). */
+export interface DivinationReading {
+  chatId: number;
+  messageId: string;
+  userId: number;
+  systemId: string;
+  deckId: string;
+  layoutId: string;
+  question: string;
+  /** As stored: JSON text. */
+  drawsJson: string;
+  interpretation: string;
+  imagePrompt: string | null;
+  invokedVia: string;
+  createdAt: Date | null;
+  dataSource: string;
+}
+
+/** One sum of stat_aggregates: a metric over one period for one label set. */
+export interface StatAggregate {
+  eventType: string;
+  /** The period's start, Python isoformat (`2024-06-15T14:00:00+00:00`; total: 1970-01-01). */
+  periodStart: string;
+  periodType: "hourly" | "daily" | "monthly" | "total";
+  /** MD5 of `labels` as canonical JSON (sorted keys, compact), as gromozeka. */
+  labelsHash: string;
+  /** The label set, `consumer` included (`__global__` for the rollup over consumers). */
+  labels: Record<string, string>;
+  metricKey: string;
+  metricValue: number;
+  updatedAt: Date | null;
+  dataSource: string;
+}

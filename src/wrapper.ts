@@ -5,6 +5,7 @@
  * where the call goes: the chat's source, the default source, or every source.
  */
 
+import { createHash } from "node:crypto";
 import { requireBun } from "./_internal/runtime.ts";
 import { boundParams } from "./_internal/time-bounds.ts";
 import {
@@ -18,6 +19,7 @@ import {
   num,
   nums,
   optId,
+  options,
   optMessageId,
   optText,
   record,
@@ -27,12 +29,14 @@ import {
 } from "./_internal/values.ts";
 import { WrapperCore, type WrapperOptions } from "./core.ts";
 import { DatabaseError } from "./errors.ts";
-import { cacheStorage, typedCaches } from "./repositories/cache.ts";
-import { chats } from "./repositories/chats.ts";
+import { cacheStorage, oldCacheEntries, typedCaches } from "./repositories/cache.ts";
+import { chats, userIds } from "./repositories/chats.ts";
+import { divinations } from "./repositories/divinations.ts";
 import { media } from "./repositories/media.ts";
 import { type EmbeddedMessage, messages } from "./repositories/messages.ts";
 import { chatSettings, settings, userData } from "./repositories/settings.ts";
 import { ham, spam } from "./repositories/spam.ts";
+import { stats } from "./repositories/stats.ts";
 import { csid, summaries } from "./repositories/summaries.ts";
 import { tasks } from "./repositories/tasks.ts";
 import { users } from "./repositories/users.ts";
@@ -44,22 +48,29 @@ import type {
   ChatInfo,
   ChatInfoUpdate,
   ChatMessage,
+  ChatSettingMatch,
   ChatSummarization,
   ChatTopic,
   ChatTopicUpdate,
   ChatUser,
   DelayedTask,
+  DivinationLayout,
+  DivinationLayoutInput,
+  DivinationReading,
   MediaAttachment,
   MediaAttachmentUpdate,
   MessageThread,
   NewChatMessage,
+  NewDivinationReading,
   NewMediaAttachment,
   NewSpamMessage,
   ReadOptions,
   ScoredChatMessage,
   SearchOptions,
   SpamMessage,
+  StatAggregate,
   SummarizationKey,
+  UserIdMatch,
 } from "./types.ts";
 
 /** The typed cache tables for `cacheType`, or INVALID_ARGUMENT. */
@@ -138,7 +149,53 @@ function rankBySimilarity(
 }
 
 const time = (d: Date | null) => d?.getTime() ?? 0;
+
+/** gromozeka's GLOBAL_CONSUMER_ID: the `consumer` label of the rollup over consumers. */
+const GLOBAL_CONSUMER = "__global__";
+
+/** gromozeka's jsonDumps of a flat object: sorted keys, compact separators, no ASCII escaping. */
+const canonicalJson = (o: Record<string, unknown>) =>
+  `{${Object.keys(o)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${JSON.stringify(o[k])}`)
+    .join(",")}}`;
+
+/** A number as Python's json.dumps writes it (NaN and ±Infinity as its tokens). */
+const pythonNumber = (v: number) =>
+  Number.isFinite(v)
+    ? JSON.stringify(v)
+    : Number.isNaN(v)
+      ? "NaN"
+      : v > 0
+        ? "Infinity"
+        : "-Infinity";
+
+/** gromozeka's _computePeriods: the UTC hour, day, month and the fixed total of an instant. */
+function periods(d: Date): [StatAggregate["periodType"], string][] {
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth();
+  return [
+    ["hourly", toDbTime(new Date(Date.UTC(y, m, d.getUTCDate(), d.getUTCHours())))],
+    ["daily", toDbTime(new Date(Date.UTC(y, m, d.getUTCDate())))],
+    ["monthly", toDbTime(new Date(Date.UTC(y, m, 1)))],
+    ["total", toDbTime(new Date(0))],
+  ];
+}
+
+/** SQLite's longest LIKE pattern (SQLITE_MAX_LIKE_PATTERN_LENGTH), in bytes. */
+const LIKE_PATTERN_MAX = 50_000;
+
+/** gromozeka's cleanup cutoff: `ttl` seconds before now; null or 0 = now (everything older). */
+const olderThan = (ttl: number | null) =>
+  new Date(Date.now() - (ttl === null ? 0 : num(ttl, "ttl")) * 1000);
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The option names of a plain read and of a cross-source read (see `options`). */
+const READ = ["dataSource"] as const;
+const AGG = ["dataSource", "strict"] as const;
+/** `opts` with only these option names, else INVALID_ARGUMENT naming the unknown one. */
+const readOpts = <T>(opts: T, ...extra: string[]) => options(opts, [...READ, ...extra]);
+const aggOpts = <T>(opts: T, ...extra: string[]) => options(opts, [...AGG, ...extra]);
 
 /** The key params most calls share, checked. */
 const member = (chatId: number, userId: number) => ({
@@ -205,7 +262,7 @@ export class DatabaseWrapper extends WrapperCore {
 
   /** A global setting, `opts.default` when absent. A stored NULL reads as null. */
   async getSetting(key: string, opts?: ReadOptions & { default?: string }): Promise<string | null> {
-    const fallback = optText(opts?.default, "default");
+    const fallback = optText(readOpts(opts, "default")?.default, "default");
     const row = await this.read(undefined, opts, settings.get, { key: text(key, "key") });
     return row === null ? fallback : row.value;
   }
@@ -215,7 +272,7 @@ export class DatabaseWrapper extends WrapperCore {
    * → value.
    */
   async getSettings(opts?: ReadOptions): Promise<Record<string, string>> {
-    return this.read(undefined, opts, settings.all, {});
+    return this.read(undefined, readOpts(opts), settings.all, {});
   }
 
   // ── Chat messages ────────────────────────────────────────────────────────
@@ -259,7 +316,7 @@ export class DatabaseWrapper extends WrapperCore {
     opts?: ReadOptions,
   ): Promise<ChatMessage | null> {
     const params = { chatId: id(chatId, "chatId"), messageId: messageId(msgId) };
-    return this.read(chatId, opts, messages.byId, params);
+    return this.read(chatId, readOpts(opts), messages.byId, params);
   }
 
   /**
@@ -271,7 +328,7 @@ export class DatabaseWrapper extends WrapperCore {
     userId: number,
     opts?: ReadOptions & { limit?: number },
   ): Promise<ChatMessage[]> {
-    return this.read(chatId, opts, messages.byUser, {
+    return this.read(chatId, readOpts(opts, "limit"), messages.byUser, {
       chatId: id(chatId, "chatId"),
       userId: id(userId, "userId"),
       limit: limit(opts?.limit, 100),
@@ -293,6 +350,7 @@ export class DatabaseWrapper extends WrapperCore {
       categories?: readonly string[];
     },
   ): Promise<ChatMessage[]> {
+    readOpts(opts, "since", "till", "threadId", "limit", "categories");
     const since = opts?.since === undefined ? null : date(opts.since, "since");
     const till = opts?.till === undefined ? null : date(opts.till, "till");
     const threadId = optId(opts?.threadId, "threadId");
@@ -322,7 +380,7 @@ export class DatabaseWrapper extends WrapperCore {
     rootMessageId: number | string,
     opts?: ReadOptions & { threadId?: number },
   ): Promise<ChatMessage[]> {
-    return this.read(chatId, opts, messages.byRoot, {
+    return this.read(chatId, readOpts(opts, "threadId"), messages.byRoot, {
       chatId: id(chatId, "chatId"),
       rootMessageId: messageId(rootMessageId, "rootMessageId"),
       threadId: optId(opts?.threadId, "threadId"),
@@ -505,19 +563,19 @@ export class DatabaseWrapper extends WrapperCore {
    * One member of a chat, or null.
    */
   async getChatUser(chatId: number, userId: number, opts?: ReadOptions): Promise<ChatUser | null> {
-    return this.read(chatId, opts, users.get, member(chatId, userId));
+    return this.read(chatId, readOpts(opts), users.get, member(chatId, userId));
   }
 
   /**
    * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
-   * Exact, case-sensitive match.
+   * Case-insensitive match, `lower(username) = lower(?)` (as gromozeka); the lowest user id wins.
    */
   async getChatUserByUsername(
     chatId: number,
     username: string,
     opts?: ReadOptions,
   ): Promise<ChatUser | null> {
-    return this.read(chatId, opts, users.byUsername, {
+    return this.read(chatId, readOpts(opts), users.byUsername, {
       chatId: id(chatId, "chatId"),
       username: text(username, "username"),
     });
@@ -525,17 +583,30 @@ export class DatabaseWrapper extends WrapperCore {
 
   /**
    * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
-   * Most recently seen first, at most `limit` (10), optionally only those seen after `seenSince`.
+   * Most recently seen first, every user unless `limit` (no default, as gromozeka); only those
+   * seen after `seenSince`, or within the last `lastActiveDays` days (which wins when both are
+   * given, as gromozeka), and with at least `minMessages` messages.
    */
   async getChatUsers(
     chatId: number,
-    opts?: ReadOptions & { limit?: number; seenSince?: Date },
+    opts?: ReadOptions & {
+      limit?: number;
+      seenSince?: Date;
+      lastActiveDays?: number;
+      minMessages?: number;
+    },
   ): Promise<ChatUser[]> {
-    const seenSince = opts?.seenSince === undefined ? null : date(opts.seenSince, "seenSince");
+    readOpts(opts, "limit", "seenSince", "lastActiveDays", "minMessages");
+    const given = opts?.seenSince === undefined ? null : date(opts.seenSince, "seenSince");
+    const days =
+      opts?.lastActiveDays === undefined ? null : num(opts.lastActiveDays, "lastActiveDays");
+    const seenSince = days === null ? given : new Date(Date.now() - days * 86_400_000);
     return this.read(chatId, opts, users.list(seenSince !== null), {
       chatId: id(chatId, "chatId"),
       ...boundParams("seenSince", seenSince),
-      limit: limit(opts?.limit, 10),
+      minMessages:
+        opts?.minMessages === undefined ? null : limit(opts.minMessages, 0, "minMessages"),
+      limit: limit(opts?.limit, -1),
     });
   }
 
@@ -568,7 +639,7 @@ export class DatabaseWrapper extends WrapperCore {
    * sources; deduplicated by chat id, home source wins.
    */
   async getUserChats(userId: number, opts?: AggregateOptions): Promise<ChatInfo[]> {
-    return this.aggregate(users.chatsOf, { userId: id(userId, "userId") }, opts, BY_CHAT);
+    return this.aggregate(users.chatsOf, { userId: id(userId, "userId") }, aggOpts(opts), BY_CHAT);
   }
 
   /**
@@ -576,7 +647,7 @@ export class DatabaseWrapper extends WrapperCore {
    * sources; deduplicated by chat id, home source wins.
    */
   async getAllGroupChats(opts?: AggregateOptions): Promise<ChatInfo[]> {
-    return this.aggregate(chats.groups, {}, opts, BY_CHAT);
+    return this.aggregate(chats.groups, {}, aggOpts(opts), BY_CHAT);
   }
 
   // ── User data (note: userId first, as gromozeka) ─────────────────────────
@@ -603,7 +674,7 @@ export class DatabaseWrapper extends WrapperCore {
     chatId: number,
     opts?: ReadOptions,
   ): Promise<Record<string, string>> {
-    return this.read(chatId, opts, userData.all, userChat(userId, chatId));
+    return this.read(chatId, readOpts(opts), userData.all, userChat(userId, chatId));
   }
 
   /**
@@ -664,7 +735,7 @@ export class DatabaseWrapper extends WrapperCore {
    * One chat setting, or null.
    */
   async getChatSetting(chatId: number, key: string, opts?: ReadOptions): Promise<string | null> {
-    return this.read(chatId, opts, chatSettings.get, chatKey(chatId, key));
+    return this.read(chatId, readOpts(opts), chatSettings.get, chatKey(chatId, key));
   }
 
   /**
@@ -672,7 +743,7 @@ export class DatabaseWrapper extends WrapperCore {
    * Every setting of the chat, key → value.
    */
   async getChatSettings(chatId: number, opts?: ReadOptions): Promise<Record<string, string>> {
-    return this.read(chatId, opts, chatSettings.all, { chatId: id(chatId, "chatId") });
+    return this.read(chatId, readOpts(opts), chatSettings.all, { chatId: id(chatId, "chatId") });
   }
 
   // ── Chat info and topics ─────────────────────────────────────────────────
@@ -698,7 +769,7 @@ export class DatabaseWrapper extends WrapperCore {
    * The chat's info, or null.
    */
   async getChatInfo(chatId: number, opts?: ReadOptions): Promise<ChatInfo | null> {
-    return this.read(chatId, opts, chats.info, { chatId: id(chatId, "chatId") });
+    return this.read(chatId, readOpts(opts), chats.info, { chatId: id(chatId, "chatId") });
   }
 
   /**
@@ -726,7 +797,7 @@ export class DatabaseWrapper extends WrapperCore {
    * Ordered by topic id.
    */
   async getChatTopics(chatId: number, opts?: ReadOptions): Promise<ChatTopic[]> {
-    return this.read(chatId, opts, chats.topics, { chatId: id(chatId, "chatId") });
+    return this.read(chatId, readOpts(opts), chats.topics, { chatId: id(chatId, "chatId") });
   }
 
   // ── Summarization cache ──────────────────────────────────────────────────
@@ -750,7 +821,7 @@ export class DatabaseWrapper extends WrapperCore {
     opts?: ReadOptions,
   ): Promise<ChatSummarization | null> {
     const k = summaryKey(s);
-    return this.read(k.chatId, opts, summaries.get, { csid: k.csid });
+    return this.read(k.chatId, readOpts(opts), summaries.get, { csid: k.csid });
   }
 
   // ── Media attachments (default source) ───────────────────────────────────
@@ -807,7 +878,7 @@ export class DatabaseWrapper extends WrapperCore {
     opts?: ReadOptions,
   ): Promise<MediaAttachment | null> {
     const params = { fileUniqueId: text(fileUniqueId, "fileUniqueId") };
-    return this.read(undefined, opts, media.get, params);
+    return this.read(undefined, readOpts(opts), media.get, params);
   }
 
   // ── Delayed tasks (default source) ───────────────────────────────────────
@@ -845,7 +916,7 @@ export class DatabaseWrapper extends WrapperCore {
    * time.
    */
   async getPendingDelayedTasks(opts?: ReadOptions): Promise<DelayedTask[]> {
-    return this.read(undefined, opts, tasks.pending, {});
+    return this.read(undefined, readOpts(opts), tasks.pending, {});
   }
 
   // ── Spam and ham ─────────────────────────────────────────────────────────
@@ -871,7 +942,7 @@ export class DatabaseWrapper extends WrapperCore {
    * match, as gromozeka (not aggregated, as gromozeka).
    */
   async getSpamMessagesByText(messageText: string, opts?: ReadOptions): Promise<SpamMessage[]> {
-    return this.read(undefined, opts, spam.byText, { text: text(messageText, "text") });
+    return this.read(undefined, readOpts(opts), spam.byText, { text: text(messageText, "text") });
   }
 
   /**
@@ -879,7 +950,7 @@ export class DatabaseWrapper extends WrapperCore {
    * in all; deduplicated by (chat, user, message).
    */
   async getSpamMessages(opts?: AggregateOptions & { limit?: number }): Promise<SpamMessage[]> {
-    const max = limit(opts?.limit, 1000);
+    const max = limit(aggOpts(opts, "limit")?.limit, 1000);
     return this.aggregate(spam.recent, { limit: max }, opts, {
       key: (s) => `${s.chatId}\u0000${s.userId}\u0000${s.messageId}`,
       home: (s, router) => router.home(s.chatId),
@@ -909,7 +980,7 @@ export class DatabaseWrapper extends WrapperCore {
     userId: number,
     opts?: ReadOptions,
   ): Promise<SpamMessage[]> {
-    return this.read(chatId, opts, spam.byUser, member(chatId, userId));
+    return this.read(chatId, readOpts(opts), spam.byUser, member(chatId, userId));
   }
 
   // ── Cache storage and typed caches ───────────────────────────────────────
@@ -919,7 +990,7 @@ export class DatabaseWrapper extends WrapperCore {
    * sources; the default source's copy wins.
    */
   async getCacheStorage(opts?: AggregateOptions): Promise<CacheStorageEntry[]> {
-    return this.aggregate(cacheStorage.all, {}, opts, {
+    return this.aggregate(cacheStorage.all, {}, aggOpts(opts), {
       key: (e) => `${e.namespace}\u0000${e.key}`,
       home: (_, router) => router.config.defaultSource,
       // cacheStorage.all's ORDER BY: updated_at DESC, namespace, key
@@ -939,7 +1010,7 @@ export class DatabaseWrapper extends WrapperCore {
     key: string,
     opts?: ReadOptions,
   ): Promise<CacheStorageEntry | null> {
-    return this.read(undefined, opts, cacheStorage.get, storageKey(namespace, key));
+    return this.read(undefined, readOpts(opts), cacheStorage.get, storageKey(namespace, key));
   }
 
   /**
@@ -948,7 +1019,7 @@ export class DatabaseWrapper extends WrapperCore {
    */
   async getCacheStorageKeys(namespace: string, opts?: ReadOptions): Promise<string[]> {
     const params = { namespace: text(namespace, "namespace") };
-    return this.read(undefined, opts, cacheStorage.keys, params);
+    return this.read(undefined, readOpts(opts), cacheStorage.keys, params);
   }
 
   /** Writes to the default source (not routed by chat). Upsert. */
@@ -974,6 +1045,7 @@ export class DatabaseWrapper extends WrapperCore {
     cacheType: string,
     opts?: AggregateOptions & { ttl?: number },
   ): Promise<CacheEntry | null> {
+    aggOpts(opts, "ttl");
     const cache = cacheOf(cacheType);
     const ttl = opts?.ttl === undefined ? undefined : num(opts.ttl, "ttl");
     text(key, "key");
@@ -997,5 +1069,300 @@ export class DatabaseWrapper extends WrapperCore {
    */
   async clearCache(cacheType: string): Promise<boolean> {
     return this.write(undefined, cacheOf(cacheType).clear, {});
+  }
+
+  // ── gromozeka's later methods: cleanup, lookups over every source ─────────
+
+  /**
+   * Writes to the default source (not routed by chat). Deletes the done delayed tasks last
+   * updated more than `ttl` seconds ago (`ttl` null or 0: every done task), as gromozeka's
+   * cleanupOldCompletedDelayedTasks; pending tasks are never touched. Resolves true when any
+   * was deleted (gromozeka: true unless the statement failed; chatdb rejects then).
+   */
+  async cleanupOldCompletedDelayedTasks(ttl: number | null = null): Promise<boolean> {
+    return this.write(undefined, tasks.cleanupDone, boundParams("before", olderThan(ttl)));
+  }
+
+  /**
+   * Writes to the default source (not routed by chat). Deletes the typed-cache entries last
+   * updated more than `ttl` seconds ago (`ttl` null or 0: every entry), of `cacheType` or of
+   * every type, as gromozeka's clearOldCacheEntries. Resolves true when any was deleted.
+   */
+  async clearOldCacheEntries(ttl: number | null = null, cacheType?: string): Promise<boolean> {
+    const before = boundParams("before", olderThan(ttl));
+    if (cacheType === undefined) return this.write(undefined, oldCacheEntries.clearOld, before);
+    cacheOf(cacheType);
+    return this.write(undefined, oldCacheEntries.clearOldOf, { ...before, namespace: cacheType });
+  }
+
+  /**
+   * Reads every source (or only `opts.dataSource`) and merges; the ids of the users whose
+   * private chat has this username, case-insensitively (gromozeka's getUserIdByUserName reads
+   * chat_info, where a private chat's id is the user's), by id; deduplicated by id, the chat's
+   * home source wins.
+   */
+  async getUserIdByUserName(username: string, opts?: AggregateOptions): Promise<UserIdMatch[]> {
+    const params = { username: text(username, "username") };
+    return this.aggregate(userIds.byUsername, params, aggOpts(opts), {
+      key: (m) => m.userId,
+      home: (m, router) => router.home(m.userId),
+      order: (a, b) => a.userId - b.userId,
+    });
+  }
+
+  /**
+   * Reads every source (or only `opts.dataSource`) and merges; every chat that has the setting
+   * `key` (non-null), with its value, by chat id, as gromozeka's listChatsBySetting (which
+   * returns chatId → value); deduplicated by chat id, the chat's home source wins (gromozeka: the
+   * first source in config order).
+   */
+  async listChatsBySetting(key: string, opts?: AggregateOptions): Promise<ChatSettingMatch[]> {
+    return this.aggregate(chatSettings.chatsWith, { key: text(key, "key") }, aggOpts(opts), {
+      key: (m) => m.chatId,
+      home: (m, router) => router.home(m.chatId),
+      order: (a, b) => a.chatId - b.chatId,
+    });
+  }
+
+  /**
+   * Reads the default source (or `opts.dataSource`); not routed by chat. Same as
+   * getSpamMessagesByText, from ham_messages: whole text, case-insensitive.
+   */
+  async getHamMessagesByText(messageText: string, opts?: ReadOptions): Promise<SpamMessage[]> {
+    return this.read(undefined, readOpts(opts), ham.byText, { text: text(messageText, "text") });
+  }
+
+  // ── Divinations (gromozeka 014/015) ──────────────────────────────────────
+
+  /**
+   * Writes to the chat's source (chat_mapping, else the default); refused with READONLY_SOURCE
+   * there if readonly. gromozeka's insertReading: one reading per (chat, message), insert-only,
+   * so a second one for the same message resolves false. `drawsJson` as a list is stored as JSON.
+   */
+  async insertDivinationReading(reading: NewDivinationReading): Promise<boolean> {
+    const r = record(reading, "reading");
+    const chatId = id(r.chatId, "chatId");
+    const draws = r.drawsJson;
+    return this.write(chatId, divinations.insertReading, {
+      chatId,
+      messageId: messageId(r.messageId),
+      userId: id(r.userId, "userId"),
+      systemId: text(r.systemId, "systemId"),
+      deckId: text(r.deckId, "deckId"),
+      layoutId: text(r.layoutId, "layoutId"),
+      question: text(r.question, "question"),
+      drawsJson: Array.isArray(draws)
+        ? text(JSON.stringify(draws.map((d, i) => record(d, `drawsJson[${i}]`))), "drawsJson")
+        : text(draws, "drawsJson"),
+      interpretation: text(r.interpretation, "interpretation"),
+      imagePrompt: optText(r.imagePrompt, "imagePrompt"),
+      invokedVia: text(r.invokedVia, "invokedVia"),
+      now: nowDb(),
+    });
+  }
+
+  /**
+   * Reads the chat's source (an explicit `dataSource` wins, then chat_mapping, then the default).
+   * The reading answering one message, or null (chatdb's own: gromozeka stores readings only).
+   */
+  async getDivinationReading(
+    chatId: number,
+    msgId: number | string,
+    opts?: ReadOptions,
+  ): Promise<DivinationReading | null> {
+    const params = { chatId: id(chatId, "chatId"), messageId: messageId(msgId) };
+    return this.read(chatId, readOpts(opts), divinations.reading, params);
+  }
+
+  /**
+   * Reads the default source (or `opts.dataSource`); not routed by chat. gromozeka's getLayout:
+   * for each name given (trimmed), then the same without what is between parentheses: the
+   * system's layout whose id, English or Russian name is that name in any case, else one whose
+   * id or names contain it (LIKE, its `%`/`_` as wildcards); the first found, or null. Ties:
+   * the lowest layout id (gromozeka: whichever row comes first).
+   */
+  async getDivinationLayout(
+    systemId: string,
+    layoutName: string | readonly string[],
+    opts?: ReadOptions,
+  ): Promise<DivinationLayout | null> {
+    readOpts(opts);
+    const system = text(systemId, "systemId");
+    const names =
+      typeof layoutName === "string"
+        ? [text(layoutName, "layoutName")]
+        : texts(layoutName, "layoutName");
+    if (names.length === 0) text(undefined, "layoutName");
+    const variants: string[] = [];
+    for (const name of names) {
+      variants.push(name.trim());
+      const bare = name.replace(/\(.*\)/g, "");
+      if (bare !== name) variants.push(bare.trim());
+    }
+    for (const name of variants) {
+      const exact = await this.read(undefined, opts, divinations.layoutExact, {
+        systemId: system,
+        name,
+      });
+      if (exact !== null) return exact;
+      // SQLite refuses a LIKE pattern over 50,000 bytes (gromozeka's call then finds nothing)
+      if (Buffer.byteLength(name) > LIKE_PATTERN_MAX - 2) continue;
+      const near = await this.read(undefined, opts, divinations.layoutLike, {
+        systemId: system,
+        name: `%${name}%`,
+      });
+      if (near !== null) return near;
+    }
+    return null;
+  }
+
+  /**
+   * Writes to the default source (not routed by chat). gromozeka's saveLayout: an upsert by
+   * (systemId, layoutId), every field replaced but createdAt.
+   */
+  async saveDivinationLayout(layout: DivinationLayoutInput): Promise<boolean> {
+    const l = record(layout, "layout");
+    return this.write(undefined, divinations.saveLayout, {
+      systemId: text(l.systemId, "systemId"),
+      layoutId: text(l.layoutId, "layoutId"),
+      nameEn: text(l.nameEn, "nameEn"),
+      nameRu: text(l.nameRu, "nameRu"),
+      nSymbols: id(l.nSymbols, "nSymbols"),
+      positions: JSON.stringify(texts(l.positions, "positions")),
+      description: optText(l.description, "description"),
+      now: nowDb(),
+    });
+  }
+
+  /**
+   * Writes to the default source (not routed by chat). gromozeka's saveNegativeCache: records
+   * that the layout does not exist (empty names, no symbols; see isNegativeDivinationLayout);
+   * a layout already stored, real or not, only gets a new updatedAt.
+   */
+  async saveDivinationNegativeCache(systemId: string, layoutId: string): Promise<boolean> {
+    return this.write(undefined, divinations.saveNegative, {
+      systemId: text(systemId, "systemId"),
+      layoutId: text(layoutId, "layoutId"),
+      now: nowDb(),
+    });
+  }
+
+  // ── Stat events and aggregates (gromozeka 016, its DatabaseStatsStorage) ──
+
+  /**
+   * Writes to the default source (not routed by chat). gromozeka's record: appends one
+   * unprocessed event of `eventType` with the metric values `metrics` (non-finite ones are kept,
+   * written as Python writes them, and skipped when aggregated), its `labels` plus `consumer`
+   * (`consumerId`, or `__global__`), at `eventTime` (now). Labels and data are stored as
+   * canonical JSON (sorted keys, compact), as gromozeka's jsonDumps.
+   */
+  async recordStatEvent(
+    eventType: string,
+    metrics: Record<string, number>,
+    opts?: { consumerId?: string; labels?: Record<string, string>; eventTime?: Date },
+  ): Promise<boolean> {
+    options(opts, ["consumerId", "labels", "eventTime"]);
+    const data = record(metrics, "metrics");
+    const values = Object.keys(data)
+      .sort()
+      .map((k) => {
+        const v = data[k];
+        if (typeof v !== "number") num(v, `metrics.${k}`);
+        return `${JSON.stringify(text(k, "metrics key"))}:${pythonNumber(v as number)}`;
+      });
+    const labels: Record<string, string> = {};
+    const given = opts?.labels === undefined ? {} : record(opts.labels, "labels");
+    if (Array.isArray(given)) {
+      throw new DatabaseError(
+        "INVALID_ARGUMENT",
+        "labels: expected an object of strings, got a list",
+      );
+    }
+    for (const [k, v] of Object.entries(given)) labels[k] = text(v, `labels.${k}`);
+    labels.consumer =
+      opts?.consumerId === undefined ? GLOBAL_CONSUMER : text(opts.consumerId, "consumerId");
+    const now = nowDb();
+    return this.write(undefined, stats.record, {
+      eventId: crypto.randomUUID(),
+      eventType: text(eventType, "eventType"),
+      eventTime: opts?.eventTime === undefined ? now : toDbTime(date(opts.eventTime, "eventTime")),
+      data: `{${values.join(",")}}`,
+      labels: canonicalJson(labels),
+      now,
+    });
+  }
+
+  /**
+   * Writes to the default source (not routed by chat). gromozeka's aggregate: claims up to
+   * `limit` (1000) unprocessed events of `eventType`, oldest first, with those claimed more
+   * than `orphanTimeoutSeconds` (3600) ago by a run that did not finish; adds their finite
+   * values to the hourly, daily, monthly and total sums of their label set and of its global
+   * rollup (`consumer` = `__global__`); marks them processed. The sums and the mark are one
+   * transaction (gromozeka: separate statements). Resolves to the number of events claimed.
+   */
+  async aggregateStatEvents(
+    eventType: string,
+    opts?: { limit?: number; orphanTimeoutSeconds?: number },
+  ): Promise<number> {
+    options(opts, ["limit", "orphanTimeoutSeconds"]);
+    const type = text(eventType, "eventType");
+    const max = limit(opts?.limit, 1000);
+    const timeout =
+      opts?.orphanTimeoutSeconds === undefined
+        ? 3600
+        : num(opts.orphanTimeoutSeconds, "orphanTimeoutSeconds");
+    const batchId = crypto.randomUUID();
+    const nowMs = Date.now();
+    const now = toDbTime(new Date(nowMs));
+    await this.write(undefined, stats.claim, {
+      batchId,
+      eventType: type,
+      now,
+      limit: max,
+      ...boundParams("orphan", new Date(nowMs - timeout * 1000)),
+    });
+    const events = await this.read(undefined, undefined, stats.claimed, { batchId });
+    if (events.length === 0) return 0;
+    const sums = new Map<string, [string, string, string, string, string, string, number]>();
+    for (const event of events) {
+      const labels = canonicalJson(event.labels);
+      const global = canonicalJson({ ...event.labels, consumer: GLOBAL_CONSUMER });
+      const when = event.eventTime ?? new Date(0);
+      for (const [periodType, start] of periods(when)) {
+        for (const [key, raw] of Object.entries(event.data)) {
+          const value = typeof raw === "number" ? raw : Number(raw);
+          if (!Number.isFinite(value)) continue;
+          for (const set of [labels, global]) {
+            const hash = createHash("md5").update(set).digest("hex");
+            const k = JSON.stringify([start, periodType, hash, key]);
+            const row = sums.get(k);
+            if (row) row[6] += value;
+            else sums.set(k, [type, start, periodType, hash, set, key, value]);
+          }
+        }
+      }
+    }
+    await this.write(undefined, stats.finish, {
+      batchId,
+      rows: JSON.stringify([...sums.values()]),
+      now,
+    });
+    return events.length;
+  }
+
+  /**
+   * Reads the default source (or `opts.dataSource`); not routed by chat. The sums of
+   * `eventType`, optionally of one `periodType` and one `metricKey`, by period type, start,
+   * labels and metric (chatdb's: gromozeka reads them with its own SQL).
+   */
+  async getStatAggregates(
+    eventType: string,
+    opts?: ReadOptions & { periodType?: StatAggregate["periodType"]; metricKey?: string },
+  ): Promise<StatAggregate[]> {
+    return this.read(undefined, readOpts(opts, "periodType", "metricKey"), stats.aggregates, {
+      eventType: text(eventType, "eventType"),
+      periodType: optText(opts?.periodType, "periodType"),
+      metricKey: optText(opts?.metricKey, "metricKey"),
+    });
   }
 }

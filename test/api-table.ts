@@ -22,6 +22,12 @@ export type Kind =
   | "cacheType"
   | "texts"
   | "vector"
+  /** JSON text, or a list of objects serialized as JSON */
+  | "jsonList"
+  /** a string stored inside a JSON document (escaped there, so not byte for byte) */
+  | "textInJson"
+  /** a metric value: any number, non-finite ones included */
+  | "metric"
   | "dataSource";
 
 export type Arg =
@@ -189,7 +195,15 @@ export const METHODS: MethodSpec[] = [
   {
     name: "getChatUsers",
     route: "C",
-    args: [chat, read(a("limit", "limit", 10, true), a("optDate", "seenSince", D0, true))],
+    args: [
+      chat,
+      read(
+        a("limit", "limit", 10, true),
+        a("optDate", "seenSince", D0, true),
+        a("num", "lastActiveDays", 7, true),
+        a("limit", "minMessages", 1, true),
+      ),
+    ],
   },
   { name: "markUserIsSpammer", route: "Cw", args: [chat, user, a("bool", "isSpammer", true)] },
   { name: "updateUserMetadata", route: "Cw", args: [chat, user, a("text", "metadata", "{}")] },
@@ -339,6 +353,91 @@ export const METHODS: MethodSpec[] = [
     args: [a("text", "key", "k"), a("text", "data", "d"), a("cacheType", "cacheType", "weather")],
   },
   { name: "clearCache", route: "Dw", args: [a("cacheType", "cacheType", "weather")] },
+  // gromozeka's later methods (test/gromozeka-methods2.suite.ts)
+  { name: "cleanupOldCompletedDelayedTasks", route: "Dw", args: [a("num", "ttl", 60, true)] },
+  {
+    name: "clearOldCacheEntries",
+    route: "Dw",
+    args: [a("num", "ttl", 60, true), a("cacheType", "cacheType", "weather", true)],
+  },
+  { name: "getUserIdByUserName", route: "A", args: [a("text", "username", "@u"), agg()] },
+  { name: "listChatsBySetting", route: "A", args: [a("text", "key", "k"), agg()] },
+  { name: "getHamMessagesByText", route: "D", args: [a("text", "text", "t"), read()] },
+  {
+    name: "insertDivinationReading",
+    route: "Cw",
+    args: [
+      o("reading", [
+        { ...chat },
+        a("msgId", "messageId", 1),
+        user,
+        a("text", "systemId", "tarot"),
+        a("text", "deckId", "rws"),
+        a("text", "layoutId", "three_card"),
+        a("text", "question", "q"),
+        a("jsonList", "drawsJson", [{ symbolId: "fool" }]),
+        a("text", "interpretation", "i"),
+        a("optText", "imagePrompt", "p", true),
+        a("text", "invokedVia", "command"),
+      ]),
+    ],
+  },
+  { name: "getDivinationReading", route: "C", args: [chat, a("msgId", "messageId", 1), read()] },
+  {
+    name: "getDivinationLayout",
+    route: "D",
+    args: [a("text", "systemId", "tarot"), a("text", "layoutName", "three"), read()],
+  },
+  {
+    name: "saveDivinationLayout",
+    route: "Dw",
+    args: [
+      o("layout", [
+        a("text", "systemId", "tarot"),
+        a("text", "layoutId", "three_card"),
+        a("text", "nameEn", "Three"),
+        a("text", "nameRu", "Три"),
+        a("id", "nSymbols", 3),
+        a("texts", "positions", ["a"]),
+        a("optText", "description", "d", true),
+      ]),
+    ],
+  },
+  {
+    name: "saveDivinationNegativeCache",
+    route: "Dw",
+    args: [a("text", "systemId", "tarot"), a("text", "layoutId", "nope")],
+  },
+  {
+    name: "recordStatEvent",
+    route: "Dw",
+    args: [
+      a("text", "eventType", "llm_request"),
+      o("metrics", [a("metric", "tokens", 1)]),
+      // (labels, an object of strings, is checked in test/gromozeka-methods2.suite.ts)
+      o(
+        "opts",
+        [a("textInJson", "consumerId", "chat_1", true), a("date", "eventTime", D0, true)],
+        true,
+      ),
+    ],
+  },
+  {
+    name: "aggregateStatEvents",
+    route: "Dw",
+    args: [
+      a("text", "eventType", "llm_request"),
+      o("opts", [a("limit", "limit", 10, true), a("num", "orphanTimeoutSeconds", 60, true)], true),
+    ],
+  },
+  {
+    name: "getStatAggregates",
+    route: "D",
+    args: [
+      a("text", "eventType", "llm_request"),
+      read(a("text", "periodType", "total", true), a("text", "metricKey", "tokens", true)),
+    ],
+  },
 ];
 
 /** The valid value of an argument, with every chat id set to `chatId`. */

@@ -59,6 +59,9 @@ const BAD: Record<Kind, unknown[]> = {
   cacheType: ["nope", "", "__proto__", "constructor", 5, {}],
   texts: ["abc", [5], [null], {}, 5, null],
   vector: ["abc", [], [Number.NaN], ["1"], [1, Infinity], {}, 5, true],
+  jsonList: [5, {}, true, [5], [null], ["a"], "a\uD800", null],
+  textInJson: NOT_TEXT,
+  metric: ["1", {}, 5n, true, [1], null],
   dataSource: [5, {}, "", "nope", "__proto__", true],
 };
 /** Kinds whose argument may be null (besides optional ones, which may be undefined). */

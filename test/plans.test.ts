@@ -9,11 +9,13 @@ import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { SQL } from "bun";
 import * as cache from "../src/repositories/cache.ts";
-import { chats } from "../src/repositories/chats.ts";
+import { chats, userIds } from "../src/repositories/chats.ts";
+import { divinations } from "../src/repositories/divinations.ts";
 import { media } from "../src/repositories/media.ts";
 import { messages } from "../src/repositories/messages.ts";
 import { chatSettings, settings, userData } from "../src/repositories/settings.ts";
 import { ham, spam } from "../src/repositories/spam.ts";
+import { stats } from "../src/repositories/stats.ts";
 import { summaries } from "../src/repositories/summaries.ts";
 import { tasks } from "../src/repositories/tasks.ts";
 import { users } from "../src/repositories/users.ts";
@@ -77,6 +79,16 @@ function fillSql(ts: (seconds: string) => string): string[] {
     `${n(ROWS)} INSERT INTO cache (namespace, key, data, created_at, updated_at)
      SELECT CASE i % 3 WHEN 0 THEN 'weather' WHEN 1 THEN 'geocoding' ELSE 'url_content' END,
        'k' || i, 'd', ${ts("i")}, ${ts("i")} FROM n`,
+    // a bot's LLM stats: events piling up (most processed), their sums
+    `${n(ROWS)} INSERT INTO stat_events (event_id, event_type, event_time, data, labels, processed,
+       processed_id, claimed_at, created_at)
+     SELECT 'e' || i, CASE WHEN i % 2 = 0 THEN 'llm_request' ELSE 'other' END, ${ts("i")},
+       '{"tokens":1}', '{"consumer":"c"}', CASE WHEN i % 100 = 0 THEN 0 ELSE 1 END,
+       CASE WHEN i % 100 = 0 THEN NULL ELSE 'b' || (i / 100) END, NULL, ${ts("i")} FROM n`,
+    `${n(ROWS)} INSERT INTO stat_aggregates (event_type, period_start, period_type, labels_hash,
+       labels, metric_key, metric_value, updated_at)
+     SELECT CASE WHEN i % 2 = 0 THEN 'llm_request' ELSE 'other' END, 'p' || i, 'hourly', 'h',
+       '{}', 'tokens', 1, ${ts("i")} FROM n`,
   ];
 }
 
@@ -96,7 +108,10 @@ function everyStatement(schema: SchemaInfo): Map<string, Statement> {
   const repositories = [
     cache.cacheStorage,
     ...cache.typedCaches.values(),
+    cache.oldCacheEntries,
     chats,
+    userIds,
+    divinations,
     media,
     messages,
     settings,
@@ -105,6 +120,7 @@ function everyStatement(schema: SchemaInfo): Map<string, Statement> {
     spam,
     ham,
     summaries,
+    stats,
     tasks,
     users,
   ];
@@ -131,6 +147,8 @@ const BIG = [
   "cache",
   "media_attachments",
   "media_groups",
+  "stat_events",
+  "stat_aggregates",
 ];
 
 describe("plans (SQLite)", () => {

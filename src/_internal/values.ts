@@ -215,3 +215,22 @@ export const toNumOrNull = (v: unknown): number | null =>
   v === null || v === undefined ? null : toNum(v);
 export const toStrOrNull = (v: unknown): string | null =>
   v === null || v === undefined ? null : String(v);
+
+/**
+ * An options object's keys checked against the names the method takes: a typo in an option is
+ * a bug (`{ lastActiveDay: 7 }` would otherwise return every row, unfiltered), so an unknown
+ * name is INVALID_ARGUMENT naming it. Anything but an object is left alone (an absent options
+ * object is `undefined`). Returns `value` for chaining.
+ */
+export function options<T>(value: T, allowed: readonly string[], name = "opts"): T {
+  if (typeof value !== "object" || value === null) return value;
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      throw new DatabaseError(
+        "INVALID_ARGUMENT",
+        `${name}: unknown option "${key}" (known: ${allowed.join(", ") || "none"})`,
+      );
+    }
+  }
+  return value;
+}

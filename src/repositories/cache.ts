@@ -112,6 +112,19 @@ function typedCache(type: CacheType) {
   });
 }
 
+type Before = Record<"before" | "beforeIso" | "beforeDay", string | null>;
+const olderThan = (p: Before) =>
+  timeCompare("updated_at", "<", { space: p.before, iso: p.beforeIso, day: p.beforeDay });
+
+/** gromozeka's clearOldCacheEntries: entries last updated before `before`, of one type or all. */
+export const oldCacheEntries = named("cache", {
+  clearOld: write((p: Before) => sql`DELETE FROM cache WHERE ${olderThan(p)}`),
+  clearOldOf: write(
+    (p: Before & { namespace: string }) =>
+      sql`DELETE FROM cache WHERE namespace = ${p.namespace} AND ${olderThan(p)}`,
+  ),
+});
+
 export const typedCaches: ReadonlyMap<string, ReturnType<typeof typedCache>> = new Map(
   CACHE_TYPES.map((t) => [t, typedCache(t)]),
 );

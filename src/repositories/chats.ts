@@ -1,7 +1,7 @@
 /** chat_info and chat_topics. */
 import { fromDbTime, toBool, toNum, toNumOrNull } from "../_internal/values.ts";
 import { many, named, one, type Row, sql, write } from "../sources/query.ts";
-import type { ChatInfo, ChatTopic } from "../types.ts";
+import type { ChatInfo, ChatTopic, UserIdMatch } from "../types.ts";
 
 export const CHAT_INFO_COLUMNS = [
   "chat_id",
@@ -83,5 +83,18 @@ export const chats = named("chats", {
     ON CONFLICT (chat_id, topic_id) DO UPDATE SET icon_color = excluded.icon_color,
     icon_custom_emoji_id = excluded.icon_custom_emoji_id, name = excluded.name,
     updated_at = excluded.updated_at`,
+  ),
+});
+
+/**
+ * gromozeka's getUserIdByUserName: a private chat's id is its user's id, so the chat_info rows
+ * whose username matches, case-insensitively (`lower(username) = lower(?)`, as chatdb's other
+ * lookups; gromozeka lowercases the argument in Python).
+ */
+export const userIds = named("chats", {
+  byUsername: many(
+    (p: { username: string }) =>
+      sql`SELECT chat_id FROM chat_info WHERE lower(username) = lower(${p.username}) ORDER BY chat_id`,
+    (r, dataSource): UserIdMatch => ({ userId: toNum(r.chat_id), dataSource }),
   ),
 });

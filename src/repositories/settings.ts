@@ -1,5 +1,7 @@
 /** Key → value tables: settings (global), chat_settings, user_data. True upserts keep created_at. */
-import { fold, named, one, type Row, sql, write } from "../sources/query.ts";
+import { toNum } from "../_internal/values.ts";
+import { fold, many, named, one, type Row, sql, write } from "../sources/query.ts";
+import type { ChatSettingMatch } from "../types.ts";
 
 /** Rows of (k, v) → a plain record. */
 const toRecord = (rows: Row[]) => {
@@ -47,6 +49,16 @@ export const chatSettings = named("chatSettings", {
       VALUES (${p.chatId}, ${p.key}, ${p.value}, ${p.updatedBy}, ${p.now}, ${p.now})
       ON CONFLICT (chat_id, key) DO UPDATE SET value = excluded.value,
       updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+  ),
+  /** gromozeka's listChatsBySetting: every chat with the key set (a NULL value is skipped). */
+  chatsWith: many(
+    (p: { key: string }) => sql`SELECT chat_id, value FROM chat_settings
+    WHERE key = ${p.key} AND value IS NOT NULL ORDER BY chat_id`,
+    (r, dataSource): ChatSettingMatch => ({
+      chatId: toNum(r.chat_id),
+      value: r.value as string,
+      dataSource,
+    }),
   ),
   unset: write(
     (p: ChatKey) => sql`DELETE FROM chat_settings WHERE chat_id = ${p.chatId} AND key = ${p.key}`,

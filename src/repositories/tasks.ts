@@ -1,6 +1,6 @@
 /** delayed_tasks (default source only). */
 import { fromDbTime, toBool, toNum } from "../_internal/values.ts";
-import { many, named, type Row, sql, write } from "../sources/query.ts";
+import { many, named, type Row, sql, timeCompare, write } from "../sources/query.ts";
 import type { DelayedTask } from "../types.ts";
 
 export function mapTask(r: Row, dataSource: string): DelayedTask {
@@ -28,6 +28,12 @@ export const tasks = named("tasks", {
       sql`INSERT INTO delayed_tasks (id, delayed_ts, function, kwargs, created_at, updated_at)
       VALUES (${p.id}, ${p.delayedTs}, ${p.function}, ${p.kwargs}, ${p.now}, ${p.now})
       ON CONFLICT DO NOTHING`,
+  ),
+  /** Done tasks last updated before `before` (gromozeka's cleanupOldCompletedDelayedTasks). */
+  cleanupDone: write(
+    (p: Record<"before" | "beforeIso" | "beforeDay", string | null>) =>
+      sql`DELETE FROM delayed_tasks WHERE is_done = TRUE
+      AND ${timeCompare("updated_at", "<", { space: p.before, iso: p.beforeIso, day: p.beforeDay })}`,
   ),
   setDone: write(
     (p: { id: string; isDone: boolean; now: string }) =>

@@ -2,6 +2,7 @@
 import { fromDbTime, toBool, toNum } from "../_internal/values.ts";
 import {
   type AllQuery,
+  bigint,
   boolean,
   type GetQuery,
   limit,
@@ -66,8 +67,11 @@ const read = <R, P extends Params>(build: (select: string) => GetQuery<R, P> | A
   optionalColumns("chat_users", LATER, (col) => build(select(col)));
 
 type Member = { chatId: number; userId: number };
-/** getChatUsers: `seenSince` null = any time (see `boundParams`). */
-export type ListParams = { chatId: number; limit: number } & Record<
+/**
+ * getChatUsers: `seenSince` null = any time (see `boundParams`), `minMessages` null = any count,
+ * `limit` −1 = every row.
+ */
+export type ListParams = { chatId: number; minMessages: number | null; limit: number } & Record<
   "seenSince" | "seenSinceIso" | "seenSinceDay",
   string | null
 >;
@@ -78,6 +82,7 @@ const LIST = [false, true].map((seen) => {
     many(
       (p: ListParams) => sql`${select} WHERE chat_id = ${p.chatId}
      ${seen ? sql`AND ${timeCompare("updated_at", ">", { space: p.seenSince, iso: p.seenSinceIso, day: p.seenSinceDay })}` : ""}
+     AND (${bigint(p.minMessages)} IS NULL OR messages_count >= ${p.minMessages})
      ORDER BY updated_at DESC, user_id LIMIT ${limit(p.limit)}`,
       mapChatUser,
     ),

@@ -146,6 +146,41 @@ export const INDEXES: readonly ChatdbIndex[] = [
     serves: ["getPendingDelayedTasks"],
     version: 1,
   },
+  {
+    name: "chatdb_tasks_done_by_updated",
+    table: "delayed_tasks",
+    columns: ["is_done", "updated_at"],
+    on: "is_done, updated_at",
+    serves: ["cleanupOldCompletedDelayedTasks"],
+    version: 3,
+  },
+  {
+    // one index for both shapes: every type (a range of updated_at) and one type (the same
+    // range, the namespace checked on the old rows only, which are the ones deleted anyway)
+    name: "chatdb_cache_by_updated",
+    table: "cache",
+    columns: ["updated_at"],
+    on: "updated_at",
+    serves: ["clearOldCacheEntries"],
+    version: 3,
+  },
+  {
+    name: "chatdb_chats_by_lower_username",
+    table: "chat_info",
+    columns: ["username", "chat_id"],
+    on: "lower(username), chat_id",
+    pgHash: "(lower(username))",
+    serves: ["getUserIdByUserName"],
+    version: 3,
+  },
+  {
+    name: "chatdb_chat_settings_by_key",
+    table: "chat_settings",
+    columns: ["key", "chat_id"],
+    on: "key, chat_id",
+    serves: ["listChatsBySetting"],
+    version: 3,
+  },
 ];
 
 /** Indexes of earlier index sets that a later one replaced: dropped when their successors are built. */

@@ -21,6 +21,7 @@ source.exec(users.list(true), {
   seenSince: null,
   seenSinceIso: null,
   seenSinceDay: null,
+  minMessages: null,
   limit: 10,
 });
 
