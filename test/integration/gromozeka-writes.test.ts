@@ -216,7 +216,7 @@ describe("chatdb migrate on a chatdb v6 file", () => {
         NOW,
         dir.path,
       );
-      expect(JSON.parse((user?.answer as { metadata: string }).metadata)).toEqual({
+      expect(JSON.parse((user as { answer: { metadata: string } }).answer.metadata)).toEqual({
         isSpammer: true,
       });
       expect(entry?.answer).toMatchObject({ data: '{"t":-5}' });
