@@ -7,6 +7,7 @@
 import { resolve } from "node:path";
 import { SafeEmitter } from "./_internal/emitter.ts";
 import { redactConfig } from "./_internal/redact.ts";
+import { options } from "./_internal/values.ts";
 import { aggregate, checkStrict, firstMatch, type MergeRule } from "./aggregate.ts";
 import { parseConfigFile, readConfigFile } from "./config/load.ts";
 import type { ResolvedConfig } from "./config/types.ts";
@@ -45,22 +46,6 @@ export interface TransactionTarget {
   dataSource?: string | undefined;
 }
 const TRANSACTION_OPTIONS = ["chatId", "dataSource"];
-
-/** Unknown option names are a bug in the caller, as a typo in the config is. */
-function checkOptions(opts: unknown, known: readonly string[], method: string): void {
-  if (opts === undefined) return;
-  if (typeof opts !== "object" || opts === null) {
-    throw new DatabaseError("INVALID_ARGUMENT", `${method}: options must be an object`);
-  }
-  for (const key in opts) {
-    if (!known.includes(key)) {
-      throw new DatabaseError(
-        "INVALID_ARGUMENT",
-        `${method}: unknown option "${key}" (known: ${known.join(", ")})`,
-      );
-    }
-  }
-}
 
 /**
  * Events and their payloads, for `db.on(event, listener)`. The library prints nothing: these
@@ -401,7 +386,7 @@ export class WrapperCore extends SafeEmitter<WrapperEvents> {
    */
   query(sql: string, params?: UserParams, opts?: QueryOptions): Promise<UserRow[]> {
     try {
-      checkOptions(opts, QUERY_OPTIONS, "query");
+      options(opts, QUERY_OPTIONS, "query");
       const { query, params: values } = userQuery(sql, params);
       if (opts?.write === true) {
         if (opts.dataSource !== undefined) {
@@ -431,7 +416,7 @@ export class WrapperCore extends SafeEmitter<WrapperEvents> {
   transaction<T>(target: TransactionTarget, body: (tx: this) => Promise<T>): Promise<T> {
     return (async () => {
       this.assertOpen();
-      checkOptions(target, TRANSACTION_OPTIONS, "transaction");
+      options(target, TRANSACTION_OPTIONS, "transaction");
       if (typeof body !== "function") {
         throw new DatabaseError("INVALID_ARGUMENT", "transaction: expected a function");
       }

@@ -415,7 +415,7 @@ export class DatabaseWrapper extends WrapperCore {
     mediaGroupId: string,
     opts?: ReadOptions & { threadId?: number },
   ): Promise<ChatMessage | null> {
-    return this.read(chatId, opts, messages.byMediaGroup, {
+    return this.read(chatId, readOpts(opts, "threadId"), messages.byMediaGroup, {
       chatId: id(chatId, "chatId"),
       mediaGroupId: text(mediaGroupId, "mediaGroupId"),
       threadId: optId(opts?.threadId, "threadId"),
@@ -431,7 +431,7 @@ export class DatabaseWrapper extends WrapperCore {
     opts?: ReadOptions,
   ): Promise<MediaAttachment[]> {
     const params = { mediaGroupId: text(mediaGroupId, "mediaGroupId") };
-    return this.read(undefined, opts, media.byGroup, params);
+    return this.read(undefined, readOpts(opts), media.byGroup, params);
   }
 
   /**
@@ -453,7 +453,7 @@ export class DatabaseWrapper extends WrapperCore {
    */
   async getMediaGroupLastUpdatedAt(mediaGroupId: string, opts?: ReadOptions): Promise<Date | null> {
     const params = { mediaGroupId: text(mediaGroupId, "mediaGroupId") };
-    return this.read(undefined, opts, media.groupUpdatedAt, params);
+    return this.read(undefined, readOpts(opts), media.groupUpdatedAt, params);
   }
 
   /**
@@ -482,7 +482,7 @@ export class DatabaseWrapper extends WrapperCore {
     msgId: number | string,
     opts?: ReadOptions,
   ): Promise<MessageThread | null> {
-    const read = { dataSource: opts?.dataSource };
+    const read = { dataSource: readOpts(opts)?.dataSource };
     const target = await this.getChatMessageByMessageId(chatId, msgId, read);
     if (target === null) return null;
     const rootId = target.rootMessageId;
@@ -508,6 +508,17 @@ export class DatabaseWrapper extends WrapperCore {
     opts?: SearchOptions,
   ): Promise<ScoredChatMessage[]> {
     const query = queryEmbedding === null ? null : nums(queryEmbedding, "queryEmbedding");
+    options(opts, [
+      "dataSource",
+      "limit",
+      "topK",
+      "userFilter",
+      "categoryFilter",
+      "maxAgeDays",
+      "rootMessageId",
+      "modelName",
+      "maxMessages",
+    ]);
     const days = opts?.maxAgeDays === undefined ? null : num(opts.maxAgeDays, "maxAgeDays");
     const max = opts?.limit === null ? -1 : limit(opts?.limit, 10);
     const filters = {
