@@ -7,6 +7,7 @@ import {
   limit,
   many,
   named,
+  needsTable,
   one,
   optionalColumns,
   type Row,
@@ -240,25 +241,29 @@ export const messages = named("messages", {
    * The semantic search's candidates: the `maxMessages` (−1: all) newest messages the model
    * embedded, those of them that pass the filters, with their vectors (gromozeka 017).
    */
-  embedded: optionalColumns(
-    "chat_messages",
-    LATER,
-    (col) =>
-      many(
-        (p: EmbeddedParams) => sql`${select(col, ", e.embedding, e.dimensions")}
+  embedded: needsTable(
+    "message_embeddings",
+    "gromozeka 017",
+    optionalColumns(
+      "chat_messages",
+      LATER,
+      (col) =>
+        many(
+          (p: EmbeddedParams) => sql`${select(col, ", e.embedding, e.dimensions")}
         JOIN (SELECT me.message_id, me.embedding, me.dimensions FROM message_embeddings me
           JOIN chat_messages c ON c.chat_id = me.chat_id AND c.message_id = me.message_id
           WHERE me.chat_id = ${p.chatId} AND me.model = ${p.model}
           ORDER BY ${NEWEST_FIRST} LIMIT ${limit(p.maxMessages)}) e ON e.message_id = c.message_id
         WHERE c.chat_id = ${p.chatId} ${searchFilters(p)}
         ORDER BY ${NEWEST_FIRST}`,
-        (r, source): EmbeddedMessage => ({
-          message: mapMessage(r, source),
-          embedding: r.embedding as Uint8Array,
-          dimensions: toNum(r.dimensions),
-        }),
-      ),
-    "c.",
+          (r, source): EmbeddedMessage => ({
+            message: mapMessage(r, source),
+            embedding: r.embedding as Uint8Array,
+            dimensions: toNum(r.dimensions),
+          }),
+        ),
+      "c.",
+    ),
   ),
   setCategory: write(
     (p: Key & { category: string }) =>

@@ -11,6 +11,7 @@
  * dialect is decided when the query runs.
  */
 import { type BoundOp, sqliteTimeParts } from "../_internal/time-bounds.ts";
+import { DatabaseError } from "../errors.ts";
 
 /** A raw row as the engine returns it. */
 export type Row = Record<string, unknown>;
@@ -423,6 +424,23 @@ export function optionalColumns<R, P extends Params>(
       made.set(key, query);
     }
     return query;
+  });
+}
+
+/** A read of a table only later schemas have: SCHEMA_MISMATCH on a file without it. */
+export function needsTable<R, P extends Params>(
+  table: string,
+  since: string,
+  query: VariantQuery<R, P>,
+): VariantQuery<R, P> {
+  return variant((schema) => {
+    if (!schema.has(table)) {
+      throw new DatabaseError(
+        "SCHEMA_MISMATCH",
+        `this file has no table ${table} (${since}; its schema version is ${schema.version ?? "unknown"})`,
+      );
+    }
+    return query.pick(schema);
   });
 }
 
