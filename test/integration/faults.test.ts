@@ -134,6 +134,12 @@ ${ARCH} = "arch"
     },
     /** Stops the load and checks the invariants of every fault. */
     async finish() {
+      // the invariants are about a load that ran through the fault: let it make its rounds
+      const at = stats.loops;
+      await waitFor(
+        "the read load to go on after the fault",
+        () => stats.loops > Math.max(5, at + 2),
+      );
       stop = true;
       await load;
       expect(stats.otherFailures).toEqual([]);
