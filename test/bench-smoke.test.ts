@@ -39,4 +39,4 @@ test("the bench runs every suite once on a tiny database and renders its tables"
     expect(renderSection(s)).toContain(`### ${s.title}`);
   }
   expect(result.sections[0]?.rows.map((r) => r[0])).toContain("getChatSettings");
-});
+}, 120_000); // every suite once, with PostgreSQL and the cold-start runs: slow on a shared 2-core machine

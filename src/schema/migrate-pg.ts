@@ -56,18 +56,31 @@ export async function migratePg(
     await tx.unsafe(ddl(SETTINGS_DDL, "pg"));
     return (await readSchemaVersionPg(tx)) ?? 0;
   });
-  const apply = ({ migration, statements }: MigrationStep) =>
-    sql.begin(async (tx) => {
-      await tx.unsafe(LOCK);
-      // another process may have applied it while we waited for the lock
-      if (((await readSchemaVersionPg(tx)) ?? 0) >= migration.version) return false;
-      for (const statement of statements) await tx.unsafe(statement);
-      const now = nowDb();
-      await tx.unsafe(UPSERT_SETTING, [VERSION_KEY, String(migration.version), now]);
-      await tx.unsafe(UPSERT_SETTING, [LAST_RUN_KEY, now, now]);
-      return true;
-    });
-  const result = await driveAsync(migrationPlan(source, from, migrations, "pg"), apply);
+  const applyIn = async (tx: SQL, { migration, statements }: MigrationStep) => {
+    // another process may have applied it while we waited for the lock
+    if (((await readSchemaVersionPg(tx)) ?? 0) >= migration.version) return false;
+    for (const statement of statements) await tx.unsafe(statement);
+    const now = nowDb();
+    await tx.unsafe(UPSERT_SETTING, [VERSION_KEY, String(migration.version), now]);
+    await tx.unsafe(UPSERT_SETTING, [LAST_RUN_KEY, now, now]);
+    return true;
+  };
+  // A fresh schema is made in one transaction (all of it or none, one lock, one commit: a
+  // bot's first open costs a few round trips less than 18 commits); an existing one moves one
+  // migration per transaction, so a failure keeps every migration before it.
+  const fresh = from === 0;
+  const plan = migrationPlan(source, from, migrations, "pg", fresh);
+  const result = fresh
+    ? await sql.begin(async (tx) => {
+        await tx.unsafe(LOCK);
+        return driveAsync(plan, (step) => applyIn(tx, step));
+      })
+    : await driveAsync(plan, (step) =>
+        sql.begin(async (tx) => {
+          await tx.unsafe(LOCK);
+          return applyIn(tx, step);
+        }),
+      );
   return { ...result, indexes: await ensureIndexesPg(sql) };
 }
 

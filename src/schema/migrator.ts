@@ -65,6 +65,8 @@ export function* migrationPlan(
   from: number,
   migrations: readonly Migration[],
   dialect: keyof typeof DIALECT_TYPES,
+  /** All steps in one transaction: a failure leaves the schema at `from`. */
+  atomic = false,
 ): Generator<MigrationStep, MigrationResult, boolean> {
   migrationRules.assertNotNewer(source, from, migrationRules.latest(migrations));
   const applied: MigrationResult["applied"] = [];
@@ -76,7 +78,7 @@ export function* migrationPlan(
       const statements = m.up.map((s) => ddl(s, dialect)).filter((s) => s.trim() !== "");
       ran = yield { migration: m, statements };
     } catch (e) {
-      throw migrationRules.failed(source, m, to, e);
+      throw migrationRules.failed(source, m, atomic ? from : to, e);
     }
     if (ran) applied.push({ version: m.version, name: m.name });
     to = m.version;
