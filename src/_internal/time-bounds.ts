@@ -11,6 +11,8 @@
  * and compares instants: it needs none of this.
  */
 
+import { toDbTime } from "./values.ts";
+
 export interface TimeBound {
   /** `YYYY-MM-DD HH:MM:SS[.fff]`: chatdb's stored form. */
   space: string;
@@ -20,16 +22,14 @@ export interface TimeBound {
   isoDay: string;
 }
 
-const pad = (n: number, w = 2) => String(n).padStart(w, "0");
-
 export function timeBound(d: Date): TimeBound {
-  const day = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
-  const time = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  // the ISO form is what chatdb stores; the naive one is its date and time, milliseconds only
+  const iso = toDbTime(d);
   const ms = d.getUTCMilliseconds();
   return {
-    space: `${day} ${time}${ms ? `.${pad(ms, 3)}` : ""}`,
-    iso: `${day}T${time}${ms ? `.${pad(ms * 1000, 6)}` : ""}+00:00`,
-    isoDay: `${day}T`,
+    space: `${iso.slice(0, 10)} ${iso.slice(11, 19)}${ms ? `.${String(ms).padStart(3, "0")}` : ""}`,
+    iso,
+    isoDay: iso.slice(0, 11),
   };
 }
 

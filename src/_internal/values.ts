@@ -129,7 +129,7 @@ export function fromDbTime(v: unknown): Date | null {
     // Every row read carries one or two timestamps, so the stored format gets a fast path:
     // char codes and integer arithmetic cost ≈ 25 ns, Date's string parser ≈ 250 ns.
     // gromozeka's (and chatdb's) `…+00:00` is the naive text of the same UTC instant
-    const ms = naiveUtcMs(v.endsWith("+00:00") ? v.slice(0, -6) : v);
+    const ms = naiveUtcMs(v, v.endsWith("+00:00") ? v.length - 6 : v.length);
     return ms === undefined ? parseDateText(v) : new Date(ms);
   }
   if (v === null || v === undefined) return null;
@@ -165,8 +165,7 @@ const LEAP_DAYS_BEFORE_1970 = leapDays(1969);
  * general path and get exactly what Date's own parser makes of them. Plain integer arithmetic:
  * Date.UTC alone costs more than the rest of this function.
  */
-function naiveUtcMs(s: string): number | undefined {
-  const n = s.length;
+function naiveUtcMs(s: string, n: number): number | undefined {
   if (n < 19 || n > 29 || n === 20) return undefined;
   const sep = s.charCodeAt(10);
   if (
